@@ -232,6 +232,7 @@ class DeadlinePool:
             try:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
+                worker.proc.join(timeout=2)  # EOF can arrive before the exit status does.
                 code = worker.proc.exitcode
                 results[index] = Outcome("error", message=f"verifier worker died (exit code {code})")
                 self._count("errors")
