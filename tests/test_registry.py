@@ -73,7 +73,9 @@ def test_register_dataset_env_validates_eagerly(tmp_path):
         rg.register_dataset_env("testorg/Bad-v0", data_files=path)
     assert "testorg/Bad-v0" not in gym.registry
     with pytest.raises(ConfigError, match="unknown placeholder"):
-        rg.register_dataset_env("testorg/Bad-v1", data_files=path, problem_field="question", prompt_template="{q}")
+        rg.register_dataset_env(
+            "testorg/Bad-v1", data_files=path, problem_field="question", prompt_template="{question} {q}"
+        )
 
 
 PLUGIN = textwrap.dedent(

@@ -19,6 +19,18 @@ COUNTDOWN_INSTRUCTION = (
 )
 
 
+def _strip_outer_parens(expr: str) -> str:
+    """Drop one pair of parentheses around the whole expression (not those of "(a) - (b)")."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return expr
+    depth = 0
+    for i, ch in enumerate(expr):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(expr) - 1:
+            return expr
+    return expr[1:-1]
+
+
 class CountdownEnv(ProceduralEnv):
     r"""Combine the given numbers with + - * / into an expression equal to the target.
 
@@ -84,7 +96,7 @@ class CountdownEnv(ProceduralEnv):
         value, expr = exprs[0]
         if not 1 <= value <= self.max_target:
             return None
-        return value, expr[1:-1] if expr.startswith("(") and expr.endswith(")") else expr
+        return value, _strip_outer_parens(expr)
 
     def generate(self, rng: np.random.Generator) -> Problem:
         """Draw numbers and a random expression over them; its value is the target."""
