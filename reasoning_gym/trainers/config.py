@@ -1,0 +1,330 @@
+"""Shared configuration pieces and a command-line adapter generated from dataclasses.
+
+Every trainer has one frozen, keyword-only config dataclass built from the small frozen dataclasses here
+(:class:`ModelConfig`, :class:`EnvConfig`, :class:`RolloutConfig`, :class:`OptimConfig`,
+:class:`PPOClipConfig`, :class:`RunConfig`). Each field's help text is the string literal written under it
+(an "attribute docstring"), so it is written once and shows up both in the code and in ``--help``.
+
+The CLI is generated: a nested field becomes a dotted flag named after its path, e.g.
+``--rollout.temperature 0.6`` or ``--actor_optim.lr 1e-6``, exactly the field's path in ``config.json``.
+Booleans get ``--flag/--no-flag``; ``X | None`` accepts ``none``; dicts take JSON. ``--config FILE`` starts
+from a saved ``config.json`` and flags override it. ``__post_init__`` only validates; each error says which
+field to change and to what.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import functools
+import inspect
+import json
+import os
+import textwrap
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from reasoning_gym.errors import ConfigError, close_matches
+
+__all__ = [
+    "EnvConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "PPOClipConfig",
+    "RolloutConfig",
+    "RunConfig",
+    "build_parser",
+    "check",
+    "config_from_dict",
+    "config_to_dict",
+    "load_config",
+    "parse_config",
+    "save_config",
+]
+
+C = TypeVar("C")
+
+
+def check(ok: bool, message: str) -> None:
+    """Raise :class:`~reasoning_gym.errors.ConfigError` with ``message`` unless ``ok`` (for ``__post_init__``)."""
+    if not ok:
+        raise ConfigError(message)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    """Which model to load and how."""
+
+    path: str = "tiny"
+    """Hugging Face folder or hub id, or a built-in tiny model: tiny, tiny-qwen2, small."""
+    dtype: Literal["float32", "bfloat16"] = "float32"
+    """Dtype of the weights."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass to save memory."""
+    trust_remote_code: bool = False
+    """Allow model code from the hub folder to run (only for models you trust)."""
+
+    def __post_init__(self) -> None:
+        check(bool(self.path), "model path is empty; give a folder, a hub id or 'tiny'.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EnvConfig:
+    """The environment prompts come from and responses are scored by."""
+
+    id: str = "rg/Arithmetic-v0"
+    """Gymnasium id of a single-step text env, e.g. rg/Arithmetic-v0 or rg/GSM8K-v0."""
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Keyword arguments for gymnasium.make, as JSON on the command line, e.g. '{"split": "train"}'."""
+    num_workers: int = 0
+    """Threads that score responses in parallel (0 scores in the main thread)."""
+
+    def __post_init__(self) -> None:
+        check(self.num_workers >= 0, f"env num_workers must be >= 0, got {self.num_workers}.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RolloutConfig:
+    """How responses are sampled."""
+
+    engine: Literal["hf", "vllm"] = "hf"
+    """Generation backend: hf (transformers generate) or vllm (needs the vllm extra)."""
+    temperature: float = 1.0
+    """Sampling temperature (0 means greedy); log-probs used in the loss are computed at it too."""
+    top_p: float = 1.0
+    """Nucleus sampling threshold (1.0 disables it)."""
+    max_new_tokens: int = 256
+    """Maximum response length in tokens; longer responses are cut and usually score 0."""
+    max_prompt_tokens: int = 1024
+    """Prompts longer than this (in policy tokens) are skipped."""
+    batch_size: int = 64
+    """Sequences generated per engine call (bounds generation memory)."""
+
+    def __post_init__(self) -> None:
+        check(self.temperature >= 0, f"temperature must be >= 0, got {self.temperature}.")
+        check(0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}; use 1.0 to disable it.")
+        check(self.max_new_tokens > 0, f"max_new_tokens must be positive, got {self.max_new_tokens}.")
+        check(self.max_prompt_tokens > 0, f"max_prompt_tokens must be positive, got {self.max_prompt_tokens}.")
+        check(self.batch_size > 0, f"rollout batch_size must be positive, got {self.batch_size}.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OptimConfig:
+    """Optimizer and batching of one trained model (AdamW, constant learning rate)."""
+
+    lr: float = 1e-6
+    """Learning rate."""
+    weight_decay: float = 0.01
+    """AdamW weight decay."""
+    betas: tuple[float, float] = (0.9, 0.999)
+    """AdamW betas."""
+    grad_clip: float = 1.0
+    """Clip the global gradient norm to this; a non-finite norm skips the step."""
+    mini_batch_size: int = 128
+    """Sequences per optimizer step."""
+    micro_batch_size: int = 8
+    """At most this many sequences per forward/backward pass; gradients accumulate over a mini-batch."""
+    epochs: int = 1
+    """Passes over each rollout batch."""
+
+    def __post_init__(self) -> None:
+        check(self.lr > 0, f"lr must be positive, got {self.lr}.")
+        check(self.grad_clip > 0, f"grad_clip must be positive, got {self.grad_clip}.")
+        check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}.")
+        check(self.mini_batch_size >= 1, f"mini_batch_size must be >= 1, got {self.mini_batch_size}.")
+        check(self.micro_batch_size >= 1, f"micro_batch_size must be >= 1, got {self.micro_batch_size}.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PPOClipConfig:
+    """The clipped PPO surrogate (see reasoning_gym.trainers.losses.clipped_pg_loss)."""
+
+    clip_low: float = 0.2
+    """Lower clip range: the ratio is clipped at 1 - clip_low."""
+    clip_high: float = 0.2
+    """Upper clip range: the ratio is clipped at 1 + clip_high."""
+    dual_clip: float | None = 3.0
+    """Cap the loss of negative-advantage tokens at -A * dual_clip (none to disable)."""
+    agg: Literal["token_mean", "seq_mean_token_mean", "seq_mean_token_sum"] = "token_mean"
+    """How per-token losses are averaged."""
+
+    def __post_init__(self) -> None:
+        check(0 <= self.clip_low < 1, f"clip_low must be in [0, 1), got {self.clip_low}.")
+        check(self.clip_high >= 0, f"clip_high must be >= 0, got {self.clip_high}.")
+        check(
+            self.dual_clip is None or self.dual_clip > 1,
+            f"dual_clip must be > 1 or none, got {self.dual_clip}.",
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """Length, seeding, output and checkpointing of a run."""
+
+    output_dir: str = "runs/default"
+    """Folder for config.json, metrics.jsonl and checkpoint-STEP/ folders."""
+    steps: int = 100
+    """Number of training steps (one rollout batch each)."""
+    seed: int = 0
+    """Seed for sampling, shuffling and initialisation."""
+    save_every: int = 50
+    """Save a checkpoint every this many steps (the final step is always saved; 0 saves only that)."""
+    keep_last: int | None = None
+    """Keep only the newest this many checkpoints (none keeps all)."""
+    resume: bool = False
+    """Continue from the newest checkpoint in output_dir."""
+    device: str = "auto"
+    """Torch device: auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."""
+
+    def __post_init__(self) -> None:
+        check(self.steps >= 1, f"steps must be >= 1, got {self.steps}.")
+        check(self.save_every >= 0, f"save_every must be >= 0, got {self.save_every}.")
+        check(self.keep_last is None or self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Serialisation
+# ---------------------------------------------------------------------------------------------------------
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Return a config as plain JSON-serialisable data."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "") -> C:
+    """Rebuild a (nested) config dataclass from :func:`config_to_dict` output.
+
+    Raises:
+        ConfigError: For a key that is not a field (with a suggestion) or a value of the wrong kind.
+    """
+    hints = _hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        if key not in hints:
+            near = close_matches(key, names)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise ConfigError(f"Unknown config field {where + key!r}.{hint} Valid fields: {', '.join(names)}.")
+        if dataclasses.is_dataclass(hints[key]):
+            kwargs[key] = config_from_dict(hints[key], value, f"{where}{key}.")
+        elif typing.get_origin(hints[key]) is tuple:
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = value
+    return cls(**kwargs)
+
+
+def save_config(config: Any, output_dir: str | os.PathLike) -> Path:
+    """Write ``config.json`` into ``output_dir`` (atomically) and return its path."""
+    path = Path(output_dir) / "config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(config_to_dict(config), indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load_config(cls: type[C], path: str | os.PathLike) -> C:
+    """Read a ``config.json`` written by :func:`save_config` back into ``cls``."""
+    return config_from_dict(cls, json.loads(Path(path).read_text()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------------------
+
+
+def build_parser(cls: type, *, prog: str | None = None) -> argparse.ArgumentParser:
+    """Build an argument parser with one flag per (nested) field of the config dataclass ``cls``."""
+    parser = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(cls))
+    parser.add_argument("--config", default=None, help="Start from this config.json; flags override it.")
+    _add_fields(parser, cls, cls(), prefix="")
+    return parser
+
+
+def parse_config(cls: type[C], argv: list[str] | None = None, *, prog: str | None = None) -> C:
+    """Parse ``argv`` (default ``sys.argv[1:]``) into a ``cls`` instance.
+
+    Raises:
+        SystemExit: With argparse's usage message when a flag is unknown or a value has the wrong type, or
+            with the validation error when the resulting config is invalid.
+    """
+    parser = build_parser(cls, prog=prog)
+    args = vars(parser.parse_args(argv))
+    config_file = args.pop("config")
+    data = config_to_dict(load_config(cls, config_file) if config_file else cls())
+    for dotted, value in args.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for name in parents:
+            node = node[name]
+        node[leaf] = value
+    try:
+        return config_from_dict(cls, data)
+    except ConfigError as err:
+        parser.error(str(err))
+        raise  # unreachable: parser.error exits
+
+
+def _add_fields(parser: argparse.ArgumentParser, cls: type, default: Any, prefix: str) -> None:
+    docs = field_docs(cls)
+    for f in dataclasses.fields(cls):
+        hint, value = _hints(cls)[f.name], getattr(default, f.name)
+        if dataclasses.is_dataclass(hint):
+            group = parser.add_argument_group(f"{prefix}{f.name}", inspect.getdoc(hint))
+            _add_fields(group, hint, value, prefix=f"{prefix}{f.name}.")
+            continue
+        flag = f"--{prefix}{f.name}"
+        # SUPPRESS: only flags actually given override the defaults (or the --config file).
+        shown = json.dumps(value) if isinstance(value, dict) else value
+        help_text = f"{docs.get(f.name, '')} (default: {shown})".replace("%", "%%")
+        parser.add_argument(flag, dest=f"{prefix}{f.name}", default=argparse.SUPPRESS, help=help_text, **_kind(hint))
+
+
+def _kind(hint: Any) -> dict[str, Any]:
+    """Return the argparse keyword arguments that parse a value of type ``hint``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        inner = _kind(next(a for a in args if a is not type(None)))
+        parse = inner.get("type", str)
+        inner["type"] = lambda text: None if text.lower() in ("none", "null") else parse(text)
+        inner.pop("choices", None)
+        return inner
+    if origin is Literal:
+        return {"type": type(args[0]), "choices": list(args)}
+    if origin is tuple:
+        return {"type": args[0], "nargs": len(args), "metavar": args[0].__name__.upper()}
+    if origin is dict or hint is dict:
+        return {"type": json.loads, "metavar": "JSON"}
+    if hint in (int, float, str):
+        return {"type": hint, "metavar": hint.__name__.upper()}
+    raise TypeError(f"config field type {hint!r} has no command-line form; use int, float, str, bool, ...")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """Return ``{field: docstring}`` from the string literals written under each field of ``cls``."""
+    docs = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError):  # no source (e.g. a frozen app): help text just stays empty
+            continue
+        body = tree.body[0].body
+        for node, nxt in zip(body, body[1:]):
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
+                    docs[node.target.id] = inspect.cleandoc(str(nxt.value.value))
+    return docs

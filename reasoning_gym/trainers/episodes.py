@@ -1,0 +1,218 @@
+"""From environment to scored episodes: drawing prompts, sampling responses, scoring them.
+
+Shared by every trainer. It relies only on the plain Gymnasium API -- ``reset(seed=..., options=...)`` and
+``step(text)`` -- plus ``info.get("messages")`` when an env provides a chat form of its prompt (otherwise the
+prompt string becomes one user message), so envs written against plain Gymnasium work with every trainer.
+
+* :class:`PromptSource` draws problems reproducibly. A finite env (one with ``len(env.unwrapped)``) is walked
+  in a fresh shuffled order each epoch through ``reset(options={"index": i})``; a procedural env is reset
+  with a new seed per problem. Each problem is remembered as a :class:`ProblemKey`, and its cursor can be
+  checkpointed.
+* :class:`Scorer` grades responses. Each sample is scored on its own env copy by resetting to the sample's
+  key and stepping with the response, so G samples of one prompt are scored independently. ``num_workers``
+  threads each own one env copy; the math verifier hands work to worker processes, so threads do run in
+  parallel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from reasoning_gym.rollout.base import Message, RolloutEngine, Sample, SamplingParams
+
+__all__ = [
+    "Episode",
+    "ProblemKey",
+    "PromptSource",
+    "Scorer",
+    "make_env",
+    "response_logprobs_of",
+    "sample_episodes",
+    "status_counts",
+]
+
+
+def make_env(env_id: str, kwargs: dict[str, Any] | None = None) -> gym.Env:
+    """Create an env by id through reasoning_gym's registry (any Gymnasium-registered id works)."""
+    import reasoning_gym
+
+    return reasoning_gym.make(env_id, **(kwargs or {}))
+
+
+@dataclass(frozen=True)
+class ProblemKey:
+    """How to reset an env to one problem again: by ``index`` (finite envs) or by ``seed``."""
+
+    index: int | None = None
+    seed: int | None = None
+
+    def reset_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``env.reset`` that reproduce this problem."""
+        if self.index is not None:
+            return {"options": {"index": self.index}}
+        return {"seed": self.seed}
+
+
+@dataclass
+class Episode:
+    """One prompt and, once sampled and scored, its response and reward.
+
+    Attributes:
+        key: The problem, reproducible with ``env.reset(**key.reset_kwargs())``.
+        prompt: The observation ``reset`` returned.
+        messages: Chat form of the prompt (``info["messages"]`` or one user message).
+        group: Index of the prompt within its batch (samples of one prompt share it).
+        sample: The sampled response, with token ids and log-probs.
+        reward: The env's reward.
+        status: The verdict status (``info["verdict"]["status"]``); envs without verdicts get ``"correct"``
+            for reward >= 1 and ``"wrong"`` otherwise.
+        info: The ``info`` dict ``step`` returned.
+    """
+
+    key: ProblemKey
+    prompt: str
+    messages: list[Message]
+    group: int = 0
+    sample: Sample | None = None
+    reward: float = 0.0
+    status: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class PromptSource:
+    """Draws problems from an env reproducibly; ``state_dict`` / ``load_state_dict`` checkpoint its cursor.
+
+    Args:
+        env: The env to draw from (it is reset once per drawn problem).
+        seed: Seeds both the shuffling of finite envs and the per-problem seeds of procedural ones.
+    """
+
+    def __init__(self, env: gym.Env, *, seed: int = 0) -> None:
+        self.env = env
+        self.seed = seed
+        try:
+            self.size: int | None = len(env.unwrapped)
+        except TypeError:  # procedural: no fixed number of problems
+            self.size = None
+        self.epoch, self.position, self.skipped = 0, 0, 0
+        self._order: tuple[int, np.ndarray] | None = None  # (epoch, shuffled indices) cache
+
+    def next_batch(self, n: int, keep: Callable[[list[Message]], bool] | None = None) -> list[Episode]:
+        """Return ``n`` fresh episodes; prompts for which ``keep(messages)`` is False are skipped and counted.
+
+        Raises:
+            RuntimeError: If far more prompts were rejected than accepted (e.g. all are too long).
+        """
+        episodes: list[Episode] = []
+        rejected = 0
+        while len(episodes) < n:
+            key = self._next_key()
+            prompt, info = self.env.reset(**key.reset_kwargs())
+            messages = list(info.get("messages") or [{"role": "user", "content": prompt}])
+            if keep is not None and not keep(messages):
+                rejected += 1
+                if rejected > 10 * n + (self.size or 0):
+                    raise RuntimeError(
+                        f"{rejected} prompts were rejected while drawing a batch of {n} (e.g. longer than "
+                        "max_prompt_tokens); raise --rollout.max_prompt_tokens or use another env."
+                    )
+                continue
+            episodes.append(Episode(key=key, prompt=prompt, messages=messages, group=len(episodes)))
+        self.skipped += rejected
+        return episodes
+
+    def _next_key(self) -> ProblemKey:
+        if self.size is None:
+            self.position += 1
+            # A hash of (seed, draw number): distinct, reproducible seeds that do not overlap across runs.
+            return ProblemKey(seed=int(np.random.SeedSequence([self.seed, self.position]).generate_state(1)[0]))
+        if self.position >= self.size:
+            self.epoch, self.position = self.epoch + 1, 0
+        if self._order is None or self._order[0] != self.epoch:
+            self._order = (self.epoch, np.random.default_rng([self.seed, self.epoch]).permutation(self.size))
+        self.position += 1
+        return ProblemKey(index=int(self._order[1][self.position - 1]))
+
+    def state_dict(self) -> dict[str, int]:
+        """The cursor: epoch, position within it, and prompts skipped so far."""
+        return {"epoch": self.epoch, "position": self.position, "skipped": self.skipped}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Restore a cursor saved by :meth:`state_dict`."""
+        self.epoch, self.position, self.skipped = state["epoch"], state["position"], state["skipped"]
+
+
+class Scorer:
+    """Scores responses by resetting an env copy to each episode's problem and stepping with the response.
+
+    Args:
+        make: Creates one env copy (called once per worker).
+        num_workers: Threads scoring in parallel; 0 scores in the calling thread.
+    """
+
+    def __init__(self, make: Callable[[], gym.Env], num_workers: int = 0) -> None:
+        self._envs: queue.Queue[gym.Env] = queue.Queue()
+        for _ in range(max(num_workers, 1)):
+            self._envs.put(make())
+        self._pool = ThreadPoolExecutor(num_workers, thread_name_prefix="score") if num_workers else None
+
+    def score(self, episodes: Sequence[Episode]) -> None:
+        """Fill in ``reward``, ``status`` and ``info`` of each episode (whose ``sample`` must be set)."""
+        if self._pool is None:
+            for episode in episodes:
+                self._score_one(episode)
+        else:
+            list(self._pool.map(self._score_one, episodes))  # list() re-raises worker exceptions
+
+    def _score_one(self, episode: Episode) -> None:
+        if episode.sample is None:
+            raise ValueError("Episode has no sample to score; generate a response first.")
+        env = self._envs.get()
+        try:
+            env.reset(**episode.key.reset_kwargs())
+            _, reward, _, _, info = env.step(episode.sample.text)
+        finally:
+            self._envs.put(env)
+        episode.reward, episode.info = float(reward), dict(info)
+        verdict = info.get("verdict")
+        status = verdict.get("status") if isinstance(verdict, dict) else None
+        episode.status = status or ("correct" if reward >= 1 else "wrong")
+
+    def close(self) -> None:
+        """Stop the threads and close every env copy."""
+        if self._pool is not None:
+            self._pool.shutdown()
+        while not self._envs.empty():
+            self._envs.get().close()
+
+
+def sample_episodes(engine: RolloutEngine, prompts: Sequence[Episode], params: SamplingParams) -> list[Episode]:
+    """Sample ``params.n`` responses per prompt episode; returns one episode per sample, prompt-major.
+
+    Samples of one prompt share its ``key`` and ``group``, which is what group-baseline estimators need.
+    """
+    samples = engine.generate([p.messages for p in prompts], params)
+    return [dataclasses.replace(prompts[s.prompt_index], sample=s) for s in samples]
+
+
+def response_logprobs_of(episodes: Sequence[Episode], width: int) -> torch.Tensor:
+    """The sampler's log-probs as a right-padded ``[B, width]`` tensor (zeros on padding)."""
+    out = torch.zeros(len(episodes), width)
+    for row, episode in enumerate(episodes):
+        out[row, : len(episode.sample.logprobs)] = torch.tensor(episode.sample.logprobs)
+    return out
+
+
+def status_counts(episodes: Sequence[Episode]) -> dict[str, int]:
+    """``{"verdict/<status>": count}`` over the episodes."""
+    return {f"verdict/{status}": n for status, n in sorted(Counter(e.status for e in episodes).items())}

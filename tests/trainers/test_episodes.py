@@ -1,0 +1,104 @@
+"""Prompt drawing, scoring on env copies, and checkpoint folders."""
+
+import re
+import string
+
+import gymnasium as gym
+import pytest
+import torch
+from gymnasium import spaces
+
+from reasoning_gym.rollout import Sample
+from reasoning_gym.trainers.checkpoint import latest_checkpoint, resume_point, save_checkpoint
+from reasoning_gym.trainers.episodes import Episode, ProblemKey, PromptSource, Scorer, status_counts
+
+
+class CountingEnv(gym.Env):
+    """Plain Gymnasium env; finite when given a size. Correct answer: the problem number."""
+
+    def __init__(self, size=None):
+        self.observation_space = spaces.Text(max_length=100, min_length=0, charset=string.printable)
+        self.action_space = spaces.Text(max_length=100, min_length=0, charset=string.printable)
+        self.size, self.problem = size, None
+
+    def __len__(self):
+        if self.size is None:
+            raise TypeError("procedural")
+        return self.size
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.problem = options["index"] if options else int(self.np_random.integers(1_000_000))
+        return f"Say {self.problem}.", {}
+
+    def step(self, action):
+        return "", float(action == str(self.problem)), True, False, {}
+
+
+def test_finite_envs_are_walked_in_shuffled_epochs():
+    source = PromptSource(CountingEnv(size=5), seed=1)
+    first = [e.key.index for e in source.next_batch(5)]
+    second = [e.key.index for e in source.next_batch(5)]
+    assert sorted(first) == sorted(second) == [0, 1, 2, 3, 4] and first != second
+    assert source.state_dict() == {"epoch": 1, "position": 5, "skipped": 0}
+
+
+def test_cursor_restores_the_same_future_prompts():
+    source = PromptSource(CountingEnv(size=7), seed=3)
+    source.next_batch(4)
+    state = source.state_dict()
+    expected = [e.key for e in source.next_batch(6)]
+    restored = PromptSource(CountingEnv(size=7), seed=3)
+    restored.load_state_dict(state)
+    assert [e.key for e in restored.next_batch(6)] == expected
+
+
+def test_procedural_envs_get_fresh_reproducible_seeds_and_a_chat_fallback():
+    a, b = PromptSource(CountingEnv(), seed=0), PromptSource(CountingEnv(), seed=0)
+    batch = a.next_batch(3)
+    assert [e.prompt for e in batch] == [e.prompt for e in b.next_batch(3)]
+    assert len({e.key.seed for e in batch}) == 3 and all(e.key.index is None for e in batch)
+    assert batch[0].messages == [{"role": "user", "content": batch[0].prompt}]  # no info["messages"]
+    assert [e.group for e in batch] == [0, 1, 2]
+
+
+def test_rejected_prompts_are_skipped_and_counted():
+    source = PromptSource(CountingEnv(size=10), seed=0)
+    batch = source.next_batch(3, keep=lambda messages: "Say 1" not in messages[0]["content"])
+    assert len(batch) == 3 and all(e.key.index != 1 for e in batch)
+    with pytest.raises(RuntimeError, match=re.escape("raise --rollout.max_prompt_tokens")):
+        source.next_batch(1, keep=lambda messages: False)
+
+
+def episode(index, text):
+    sample = Sample(0, [1], [2], text, [0.0], "stop")
+    return Episode(key=ProblemKey(index=index), prompt="", messages=[], sample=sample)
+
+
+@pytest.mark.parametrize("workers", [0, 3])
+def test_scorer_resets_a_copy_to_each_problem(workers):
+    scorer = Scorer(lambda: CountingEnv(size=20), num_workers=workers)
+    episodes = [episode(i, str(i if i % 2 else i + 1)) for i in range(12)]
+    scorer.score(episodes)
+    scorer.close()
+    assert [e.reward for e in episodes] == [float(i % 2) for i in range(12)]
+    assert status_counts(episodes) == {"verdict/correct": 6, "verdict/wrong": 6}
+
+
+class Saveable:
+    def save_pretrained(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "weights.txt").write_text("w")
+
+
+def test_checkpoints_are_atomic_and_pruned(tmp_path):
+    (tmp_path / ".tmp-checkpoint-9").mkdir()  # an interrupted save is never taken for a checkpoint
+    assert latest_checkpoint(tmp_path) is None and resume_point(tmp_path, resume=False) is None
+    for step in (1, 2, 10):
+        save_checkpoint(tmp_path, step, {"policy": (Saveable(), None)}, {"x": step}, keep_last=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-checkpoint-9", "checkpoint-10", "checkpoint-2"]
+    assert latest_checkpoint(tmp_path).name == "checkpoint-10"  # numeric, not lexicographic, order
+    state = torch.load(tmp_path / "checkpoint-10" / "trainer_state.pt", weights_only=False)
+    assert state == {"x": 10, "step": 10}
+    with pytest.raises(FileExistsError, match="pass --run.resume"):
+        resume_point(tmp_path, resume=False)
