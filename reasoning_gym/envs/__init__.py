@@ -5,6 +5,7 @@ torch.
 """
 
 from reasoning_gym.envs.base import MATH_INSTRUCTION, Problem, ReasoningEnv, TextSpace
+from reasoning_gym.envs.code import CODE_DATASETS
 from reasoning_gym.envs.math import MATH_DATASETS
 from reasoning_gym.registry import register_env
 
@@ -17,3 +18,7 @@ register_env("rg/Countdown-v0", "reasoning_gym.envs.procedural.countdown:Countdo
 # ---- math benchmarks and training sets (local files via REASONING_GYM_DATA_DIR, or the HF hub) ----------
 for _env_id, _kwargs in MATH_DATASETS.items():
     register_env(_env_id, "reasoning_gym.envs.math:MathEnv", kwargs=_kwargs)
+
+# ---- code (graded in the sandbox of the code verifier) -------------------------------------------------
+for _env_id, _kwargs in CODE_DATASETS.items():
+    register_env(_env_id, "reasoning_gym.envs.code:CodeEnv", kwargs=_kwargs)

@@ -95,6 +95,10 @@ def _math_boxed(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"problem": row["problem"], "answer": answer, "solution": solution}
 
 
+def _mbpp_sanitized(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {**row, "test_setup_code": "\n".join(row.get("test_imports") or [])}
+
+
 def _dapo_processed(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"problem": row["prompt"], "answer": str(row["solution"])}
 
@@ -106,6 +110,7 @@ HUB_ADAPTERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "answer_only": _answer_only,
     "aime25": _aime25,
     "math_boxed": _math_boxed,
+    "mbpp_sanitized": _mbpp_sanitized,
     "question_answer": _question_answer,
     "dapo_processed": _dapo_processed,
 }
