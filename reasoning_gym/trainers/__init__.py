@@ -4,7 +4,9 @@ Each algorithm is one readable module with a frozen config dataclass, ``train(co
 the shared pieces are small, pure and tested: :mod:`~reasoning_gym.trainers.advantages`,
 :mod:`~reasoning_gym.trainers.losses`, :mod:`~reasoning_gym.trainers.episodes` (prompts, rollout, scoring),
 :mod:`~reasoning_gym.trainers.modeling` (policy and critic models, log-probs),
-:mod:`~reasoning_gym.trainers.config` and :mod:`~reasoning_gym.trainers.checkpoint`.
+:mod:`~reasoning_gym.trainers.config`, :mod:`~reasoning_gym.trainers.checkpoint` and
+:mod:`~reasoning_gym.trainers.distributed` (FSDP2 data parallelism under ``torchrun``; one process runs the
+same loop unwrapped).
 
 Torch and transformers are imported only when a trainer module is loaded (the ``train`` extra), so
 ``import reasoning_gym.trainers`` and :func:`get_trainer` of an unknown name stay cheap.

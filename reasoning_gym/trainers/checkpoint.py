@@ -65,9 +65,12 @@ def save_checkpoint(
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp / name)
     torch.save({**state, "step": step}, tmp / STATE_FILE)
-    if final.exists():  # re-saving a step (e.g. after resuming from it): replace the old copy
-        shutil.rmtree(final)
+    old = output_dir / f".old-checkpoint-{step}"
+    if final.exists():  # re-saving a step: move the old copy aside first, delete it only once replaced
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
     os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
     if keep_last is not None:
         for old in _checkpoints(output_dir)[:-keep_last]:
             shutil.rmtree(old)

@@ -2,8 +2,9 @@
 
 Every trainer has one frozen, keyword-only config dataclass built from the small frozen dataclasses here
 (:class:`ModelConfig`, :class:`EnvConfig`, :class:`RolloutConfig`, :class:`OptimConfig`,
-:class:`PPOClipConfig`, :class:`RunConfig`). Each field's help text is the string literal written under it
-(an "attribute docstring"), so it is written once and shows up both in the code and in ``--help``.
+:class:`PPOClipConfig`, :class:`RunConfig`, :class:`FSDPConfig`). Each field's help text is the string literal
+written under it (an "attribute docstring"), so it is written once and shows up both in the code and in
+``--help``.
 
 The CLI is generated: a nested field becomes a dotted flag named after its path, e.g.
 ``--rollout.temperature 0.6`` or ``--actor_optim.lr 1e-6``, exactly the field's path in ``config.json``.
@@ -31,6 +32,7 @@ from reasoning_gym.errors import ConfigError, close_matches
 
 __all__ = [
     "EnvConfig",
+    "FSDPConfig",
     "ModelConfig",
     "OptimConfig",
     "PPOClipConfig",
@@ -183,6 +185,20 @@ class RunConfig:
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}.")
         check(self.save_every >= 0, f"save_every must be >= 0, got {self.save_every}.")
         check(self.keep_last is None or self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FSDPConfig:
+    """FSDP2 sharding, used when the trainer runs under torchrun with more than one process."""
+
+    param_dtype: Literal["float32", "bfloat16"] | None = None
+    """Dtype of the gathered parameters in forward and backward (bfloat16 with float32 weights is mixed
+    precision); none keeps the weights' dtype."""
+    reduce_dtype: Literal["float32", "bfloat16"] | None = None
+    """Dtype in which gradients are reduced across processes; none uses param_dtype."""
+    reshard_after_forward: bool = True
+    """Free each decoder block's gathered parameters after its forward (saves memory, costs one more
+    all-gather in backward)."""
 
 
 # ---------------------------------------------------------------------------------------------------------

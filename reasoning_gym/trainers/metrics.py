@@ -50,8 +50,11 @@ class MetricsLogger:
         if resume_step is None:
             self.path.write_text("")
         elif self.path.exists():
-            kept = [line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= resume_step]
-            self.path.write_text("".join(line + "\n" for line in kept))
+            kept = [line for line in self.path.read_text().splitlines() if _step_of(line) <= resume_step]
+            # Rewritten atomically: a crash while resuming must not lose the rows that are kept.
+            tmp = self.path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(line + "\n" for line in kept))
+            os.replace(tmp, self.path)
 
     def log(self, metrics: dict[str, Any]) -> None:
         """Write ``metrics`` (which must contain ``step``) as one line, and print a summary."""
@@ -60,6 +63,14 @@ class MetricsLogger:
         if not self.quiet:
             shown = " ".join(f"{k}={metrics[k]:.4g}" for k in CONSOLE_KEYS if k in metrics)
             print(f"step {metrics['step']}: {shown}", flush=True)
+
+
+def _step_of(line: str) -> float:
+    """The step of a metrics line; a line cut short by a crash (only ever the last one) sorts after all."""
+    try:
+        return json.loads(line)["step"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return math.inf
 
 
 def mean_metrics(dicts: Iterable[dict[str, float]]) -> dict[str, float]:

@@ -111,17 +111,26 @@ class Critic(nn.Module):
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
         """Return one logit per position, ``[B, S]``."""
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids(attention_mask))
-        if self.value_head is None:
-            return out.logits.squeeze(-1)
-        return self.value_head(out.last_hidden_state).squeeze(-1)
+        logits = out.logits if self.value_head is None else self.value_head(out.last_hidden_state)
+        # A copy, not a squeezed view: FSDP2 warns about views returned by a sharded root module.
+        return logits[..., 0].clone()
 
-    def save_pretrained(self, out_dir: str | os.PathLike) -> None:
-        """Save as a Hugging Face folder (plus ``value_head.safetensors`` for the fallback head)."""
+    def save_pretrained(self, out_dir: str | os.PathLike, state_dict: dict[str, Tensor] | None = None) -> None:
+        """Save as a Hugging Face folder (plus ``value_head.safetensors`` for the fallback head).
+
+        Args:
+            out_dir: The folder to write.
+            state_dict: Weights to write instead of the module's own, keyed like ``self.state_dict()`` (the
+                full weights gathered from a sharded critic).
+        """
         from safetensors.torch import save_file
 
-        self.model.save_pretrained(out_dir)
+        own = self.state_dict() if state_dict is None else state_dict
+        backbone = {k.removeprefix("model."): v for k, v in own.items() if k.startswith("model.")}
+        self.model.save_pretrained(out_dir, state_dict=None if state_dict is None else backbone)
         if self.value_head is not None:
-            state = {k: v.detach().contiguous().cpu() for k, v in self.value_head.state_dict().items()}
+            head = {k.removeprefix("value_head."): v for k, v in own.items() if k.startswith("value_head.")}
+            state = {k: v.detach().contiguous().cpu() for k, v in head.items()}
             save_file(state, str(Path(out_dir) / VALUE_HEAD_FILE))
 
     @classmethod
@@ -323,7 +332,10 @@ def optimizer_step(model: nn.Module, optimizer: torch.optim.Optimizer, max_norm:
     Returns:
         ``(grad_norm, stepped)``.
     """
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm).item()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    if hasattr(norm, "full_tensor"):  # a DTensor when the model is sharded with FSDP
+        norm = norm.full_tensor()
+    norm = norm.item()
     stepped = math.isfinite(norm)
     if stepped:
         optimizer.step()

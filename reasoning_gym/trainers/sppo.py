@@ -20,12 +20,16 @@ One step, in the order of the official code:
      token-mean, gradient norm clipped to 1.0.
 No KL penalty, no entropy bonus, no reference model.
 
-Simplified here: one process, rollouts with transformers ``generate``, constant learning rates.
+Simplified here: rollouts with transformers ``generate``, constant learning rates. Under ``torchrun`` the
+policy and critic are sharded with FSDP2 and each process samples, scores and trains on its slice of the
+global batch (:mod:`reasoning_gym.trainers.distributed`); one process runs the same loop unwrapped.
 
 Run it on CPU with the built-in tiny models (learns nothing, exercises everything):
     python -m reasoning_gym.trainers.sppo --run.output_dir runs/sppo-tiny --run.steps 4 \\
         --prompts_per_step 8 --actor_optim.mini_batch_size 4 --critic_optim.mini_batch_size 4 \\
         --rollout.max_new_tokens 32 --critic.path tiny-qwen2
+The same on 2 processes (gloo on CPU, NCCL on GPUs): ``torchrun --nproc_per_node 2 -m
+reasoning_gym.trainers.sppo ...`` with the same flags; the global batch stays ``prompts_per_step``.
 Paper settings for a 1.5B policy: ``--prompts_per_step 256 --actor_optim.mini_batch_size 128
 --critic_optim.mini_batch_size 128 --critic_optim.lr 5e-6 --rollout.max_new_tokens 8192``.
 """
@@ -44,6 +48,7 @@ from reasoning_gym.trainers import checkpoint as ckpt
 from reasoning_gym.trainers.advantages import get_advantage_fn
 from reasoning_gym.trainers.config import (
     EnvConfig,
+    FSDPConfig,
     ModelConfig,
     OptimConfig,
     PPOClipConfig,
@@ -53,6 +58,7 @@ from reasoning_gym.trainers.config import (
     parse_config,
     save_config,
 )
+from reasoning_gym.trainers.distributed import Distributed, init_distributed
 from reasoning_gym.trainers.episodes import (
     Episode,
     PromptSource,
@@ -73,7 +79,6 @@ from reasoning_gym.trainers.modeling import (
     optimizer_step,
     pack_batch,
     pad_left,
-    resolve_device,
     response_logprobs,
     seed_everything,
 )
@@ -101,6 +106,8 @@ class SPPOConfig:
     """The clipped policy loss."""
     run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/sppo"))
     """Steps, seed, output folder, checkpoints."""
+    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
+    """Sharding when launched with torchrun on several processes."""
     prompts_per_step: int = 64
     """Prompts per step, one response each (the paper: 256 for a 1.5B policy, 512 for 7B)."""
 
@@ -119,6 +126,7 @@ class _Run:
     """Everything a step needs, built once by :func:`_setup`."""
 
     config: SPPOConfig
+    dist: Distributed
     device: torch.device
     policy: Any
     tokenizer: Any
@@ -129,46 +137,57 @@ class _Run:
     engine: Any
     source: PromptSource
     scorer: Scorer
-    logger: MetricsLogger
+    logger: MetricsLogger | None  # rank 0 only
     start_step: int
 
 
 def train(config: SPPOConfig) -> TrainResult:
     """Train ``config.policy`` with SPPO for ``config.run.steps`` steps; see the module docstring."""
-    run = _setup(config)
     history = []
-    try:
-        for step in range(run.start_step, config.run.steps + 1):
-            metrics = {"step": step, **_train_step(run)}
-            run.logger.log(metrics)
-            history.append(metrics)
-            if step == config.run.steps or (config.run.save_every and step % config.run.save_every == 0):
-                _save(run, step)
-    finally:
-        run.scorer.close()
-        run.source.env.close()
+    with init_distributed(config.run.device) as dist:
+        run = _setup(config, dist)
+        try:
+            for step in range(run.start_step, config.run.steps + 1):
+                metrics = {"step": step, **_train_step(run, step)}
+                if run.logger is not None:
+                    run.logger.log(metrics)
+                history.append(metrics)
+                if step == config.run.steps or (config.run.save_every and step % config.run.save_every == 0):
+                    _save(run, step)
+        finally:
+            run.scorer.close()
+            run.source.env.close()
     return TrainResult(Path(config.run.output_dir), config.run.steps, history)
 
 
-def _train_step(run: _Run) -> dict[str, Any]:
+def _train_step(run: _Run, step: int) -> dict[str, Any]:
     config, times = run.config, {}
     with timed(times, "time/generate"):
+        # Every rank draws the same global batch, then samples its own slice of it.
         prompts = run.source.next_batch(config.prompts_per_step, keep=lambda m: _prompt_fits(run, m))
-        params = SamplingParams(config.rollout.temperature, config.rollout.top_p, config.rollout.max_new_tokens)
-        episodes = sample_episodes(run.engine, prompts, params)
+        seed = run.dist.rollout_seed(config.run.seed, step)
+        params = SamplingParams(
+            config.rollout.temperature, config.rollout.top_p, config.rollout.max_new_tokens, seed=seed
+        )
+        with run.dist.unsharded(run.policy):
+            local = sample_episodes(run.engine, run.dist.shard(prompts), params)
     with timed(times, "time/score"):
-        run.scorer.score(episodes)
-    with timed(times, "time/update"):
-        samples = [e.sample for e in episodes]
-        pad_id = run.tokenizer.pad_token_id
-        batch = pack_batch([s.prompt_ids for s in samples], [s.response_ids for s in samples], pad_id)
-        rewards = torch.tensor([e.reward for e in episodes], dtype=torch.float32)
+        run.scorer.score(local)
+        episodes = run.dist.gather(local)
+    samples = [e.sample for e in episodes]
+    pad_id = run.tokenizer.pad_token_id
+    batch = pack_batch([s.prompt_ids for s in samples], [s.response_ids for s in samples], pad_id)
+    rewards = torch.tensor([e.reward for e in episodes], dtype=torch.float32)
+    with timed(times, "time/old_logprobs"):
         old_logp = _policy_logprobs(run, batch)
+    with timed(times, "time/values"):
         prompt_ids, prompt_mask = _critic_inputs(run, episodes)
         values = torch.sigmoid(_critic_logits(run, prompt_ids, prompt_mask))
-        # The advantage uses the critic *before* it learns from this batch's rewards.
-        advantages = get_advantage_fn("sppo")(rewards, torch.arange(len(episodes)), baseline=values)
+    # The advantage uses the critic *before* it learns from this batch's rewards.
+    advantages = get_advantage_fn("sppo")(rewards, torch.arange(len(episodes)), baseline=values)
+    with timed(times, "time/critic_update"):
         critic_metrics = _update_critic(run, prompt_ids, prompt_mask, rewards)
+    with timed(times, "time/actor_update"):
         actor_metrics = _update_actor(run, batch, old_logp, advantages)
     tokens, generated = batch.attention_mask.sum().item(), batch.response_mask.sum().item()
     return {
@@ -185,11 +204,14 @@ def _prompt_fits(run: _Run, messages: list) -> bool:
 
 @torch.no_grad()
 def _policy_logprobs(run: _Run, batch: PackedBatch) -> torch.Tensor:
-    """Log-probs of the sampled tokens under the current policy, the denominator of the PPO ratio."""
-    rows = torch.arange(batch.input_ids.shape[0]).split(run.config.actor_optim.micro_batch_size)
+    """Log-probs of the sampled tokens under the current policy, the denominator of the PPO ratio.
+
+    Each rank computes its slice of the rows; the result is the whole ``[B, T]`` tensor on every rank.
+    """
+    rows = run.dist.shard(torch.arange(batch.input_ids.shape[0])).split(run.config.actor_optim.micro_batch_size)
     temperature = run.config.rollout.temperature
     parts = [response_logprobs(run.policy, batch.select(r).to(run.device), temperature=temperature) for r in rows]
-    return torch.cat(parts).cpu()
+    return run.dist.gather_rows(torch.cat(parts).cpu())
 
 
 def _critic_inputs(run: _Run, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -201,22 +223,23 @@ def _critic_inputs(run: _Run, episodes: list[Episode]) -> tuple[torch.Tensor, to
 
 @torch.no_grad()
 def _critic_logits(run: _Run, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    rows = torch.arange(ids.shape[0]).split(run.config.critic_optim.micro_batch_size)
-    return torch.cat([run.critic(ids[r].to(run.device), mask[r].to(run.device))[:, -1] for r in rows]).float().cpu()
+    rows = run.dist.shard(torch.arange(ids.shape[0])).split(run.config.critic_optim.micro_batch_size)
+    logits = [run.critic(ids[r].to(run.device), mask[r].to(run.device))[:, -1] for r in rows]
+    return run.dist.gather_rows(torch.cat(logits).float().cpu())
 
 
 def _update_critic(run: _Run, ids: torch.Tensor, mask: torch.Tensor, rewards: torch.Tensor) -> dict[str, float]:
     """Binary cross-entropy between sigmoid(logit at the last prompt token) and the 0/1 reward."""
     optim, logs = run.config.critic_optim, []
     for mini in minibatches(len(rewards), optim.mini_batch_size, epochs=optim.epochs):
-        for rows in mini.split(optim.micro_batch_size):
+        for rows in run.dist.shard(mini).split(optim.micro_batch_size):  # this rank's part of the mini-batch
             logits = run.critic(ids[rows].to(run.device), mask[rows].to(run.device))[:, -1].float()
             loss, metrics = bce_value_loss(logits, rewards[rows].to(run.device), normalizer=len(mini))
             loss.backward()
             logs.append(metrics)
         norm, stepped = optimizer_step(run.critic, run.critic_opt, optim.grad_clip)
         logs.append({"critic/grad_norm": norm, "critic/skipped_steps": float(not stepped)})
-    return mean_metrics(logs)
+    return run.dist.mean_metrics(mean_metrics(logs))
 
 
 def _update_actor(run: _Run, batch: PackedBatch, old_logp: torch.Tensor, advantages: torch.Tensor) -> dict[str, float]:
@@ -224,8 +247,9 @@ def _update_actor(run: _Run, batch: PackedBatch, old_logp: torch.Tensor, advanta
     optim, clip, logs = run.config.actor_optim, run.config.clip, []
     for mini in minibatches(len(advantages), optim.mini_batch_size, epochs=optim.epochs):
         mask = batch.response_mask[mini]
+        # Normalized by the whole mini-batch, so the gradients summed over ranks are the mini-batch's.
         normalizer = mask.sum().clamp(min=1).item() if clip.agg == "token_mean" else len(mini)
-        for rows in mini.split(optim.micro_batch_size):
+        for rows in run.dist.shard(mini).split(optim.micro_batch_size):
             micro = batch.select(rows).to(run.device)
             logp = response_logprobs(run.policy, micro, temperature=run.config.rollout.temperature)
             loss, metrics = clipped_pg_loss(
@@ -243,7 +267,7 @@ def _update_actor(run: _Run, batch: PackedBatch, old_logp: torch.Tensor, advanta
             logs.append(metrics)
         norm, stepped = optimizer_step(run.policy, run.actor_opt, optim.grad_clip)
         logs.append({"actor/grad_norm": norm, "actor/skipped_steps": float(not stepped)})
-    return mean_metrics(logs)
+    return run.dist.mean_metrics(mean_metrics(logs))
 
 
 def _batch_metrics(
@@ -270,47 +294,57 @@ def _batch_metrics(
     }
 
 
-def _setup(config: SPPOConfig) -> _Run:
-    """Load models, optimizers, env and engine; restore a checkpoint when resuming."""
+def _setup(config: SPPOConfig, dist: Distributed) -> _Run:
+    """Load (and shard) models, optimizers, env and engine; restore a checkpoint when resuming."""
+    dist.check_divisible(
+        prompts_per_step=config.prompts_per_step,
+        **{"actor_optim.mini_batch_size": config.actor_optim.mini_batch_size},
+        **{"critic_optim.mini_batch_size": config.critic_optim.mini_batch_size},
+    )
     out = Path(config.run.output_dir)
     resume_from = ckpt.resume_point(out, config.run.resume)
     seed_everything(config.run.seed)
-    device = resolve_device(config.run.device)
+    device = dist.device
     policy_cfg, critic_cfg = config.policy, config.critic
     if resume_from is not None:
         policy_cfg = dataclasses.replace(policy_cfg, path=str(resume_from / "policy"))
         critic_cfg = dataclasses.replace(critic_cfg, path=str(resume_from / "critic"))
     policy, tokenizer = load_policy(policy_cfg, device)
+    dist.wrap(policy, config.fsdp)
     engine = make_engine(config.rollout.engine, policy, tokenizer, batch_size=config.rollout.batch_size)
     critic, critic_tokenizer = load_critic(critic_cfg, device)
+    dist.wrap(critic, config.fsdp)
     actor_opt, critic_opt = make_optimizer(policy, config.actor_optim), make_optimizer(critic, config.critic_optim)
     source = PromptSource(make_env(config.env.id, config.env.kwargs), seed=config.run.seed)
     scorer = Scorer(lambda: make_env(config.env.id, config.env.kwargs), config.env.num_workers)
     start_step = 1
     if resume_from is not None:
         state = ckpt.load_trainer_state(resume_from)
-        actor_opt.load_state_dict(state["actor_optimizer"])
-        critic_opt.load_state_dict(state["critic_optimizer"])
+        dist.load_optimizer_state_dict(policy, actor_opt, state["actor_optimizer"])
+        dist.load_optimizer_state_dict(critic, critic_opt, state["critic_optimizer"])
         source.load_state_dict(state["data"])
         ckpt.set_rng_state(state["rng"])
         start_step = state["step"] + 1
-    save_config(config, out)
-    logger = MetricsLogger(out, resume_step=start_step - 1 if resume_from is not None else None)
+    logger = None
+    if dist.is_main:
+        save_config(config, out)
+        logger = MetricsLogger(out, resume_step=start_step - 1 if resume_from is not None else None)
     return _Run(
-        config, device, policy, tokenizer, critic, critic_tokenizer, actor_opt, critic_opt, engine, source, scorer,
-        logger, start_step,
+        config, dist, device, policy, tokenizer, critic, critic_tokenizer, actor_opt, critic_opt, engine, source,
+        scorer, logger, start_step,
     )  # fmt: skip
 
 
 def _save(run: _Run, step: int) -> None:
     state = {
-        "actor_optimizer": run.actor_opt.state_dict(),
-        "critic_optimizer": run.critic_opt.state_dict(),
+        # Full states keyed by parameter name: a checkpoint resumes on any number of processes.
+        "actor_optimizer": run.dist.optimizer_state_dict(run.policy, run.actor_opt),
+        "critic_optimizer": run.dist.optimizer_state_dict(run.critic, run.critic_opt),
         "data": run.source.state_dict(),
-        "rng": ckpt.rng_state(),
+        "rng": ckpt.rng_state(),  # the global generators are identical on every rank
     }
     models = {"policy": (run.policy, run.tokenizer), "critic": (run.critic, run.critic_tokenizer)}
-    ckpt.save_checkpoint(run.config.run.output_dir, step, models, state, keep_last=run.config.run.keep_last)
+    run.dist.save_checkpoint(run.config.run.output_dir, step, models, state, keep_last=run.config.run.keep_last)
 
 
 def main(argv: list[str] | None = None) -> int:
