@@ -1,0 +1,311 @@
+"""The symbolic fallback: sympy through math-verify, behind cheap guards against pathological input.
+
+math-verify and sympy are imported lazily so that importing the grader stays cheap and the pure string path
+never pays for them. Both are called with their own timeouts disabled (``parsing_timeout=None``,
+``timeout_seconds=None``): they would otherwise install ``signal.alarm`` handlers, which is unsafe in worker
+threads and redundant, because the caller enforces a hard deadline from outside the process.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from reasoning_gym.verifiers.math_answer.numbers import MAX_DIGITS, Num
+
+#: Strings longer than this are never handed to sympy (compared as normalised strings only). Real golds
+#: are far shorter (the longest in MATH/Minerva/DAPO is 210 characters); latex2sympy needs about a
+#: millisecond per character of a long polynomial, so this also bounds the parse time.
+MAX_SYMPY_CHARS = 400
+#: Integer exponents above this are not evaluated (``10^{100000}`` would be cheap, ``(x+1)^{10^5}`` not).
+MAX_POWER = 10_000
+#: A compound base with a variable is not raised to more than this (symbolic expansion blows up).
+MAX_COMPOUND_POWER = 200
+#: Deeper bracket nesting is refused: the LaTeX parser needs about 0.1 s per level.
+MAX_NESTING = 8
+#: Factorials of larger literals are refused.
+MAX_FACTORIAL = 1000
+
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_DIGIT_RUN = re.compile(r"\d{" + str(MAX_DIGITS + 1) + ",}")
+_FACTORIAL_ARG = re.compile(r"(\d+)\s*!")
+_BIG_OPERATOR = re.compile(r"\\(?:binom|choose|sum|prod)(?![a-zA-Z])")
+_CALCULUS = re.compile(r"\\(?:i+nt|oint|lim)(?![a-zA-Z])")
+_BIG_E_EXPONENT = re.compile(r"\d\.?\s*[eE]\s*[+-]?\s*\d{5,}")
+
+
+def _has_variable(s: str) -> bool:
+    """Whether ``s`` mentions a variable: a latin letter outside command names, other than ``e``."""
+    return re.search(r"[a-df-zA-Z]", _COMMAND.sub("", s)) is not None
+
+
+def _nesting_depth(s: str) -> int:
+    """Deepest nesting of ``( [ {`` (escaped braces included) in ``s``."""
+    depth = deepest = 0
+    for c in re.findall(r"[(\[{)\]}]", s):
+        depth = depth + 1 if c in "([{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _exponent_at(s: str, caret: int) -> tuple[str, int]:
+    """Return the exponent text that follows the ``^`` at ``caret`` and the index just after it."""
+    i = caret + 1
+    while i < len(s) and s[i] == " ":
+        i += 1
+    if i >= len(s):
+        return "", i
+    if s[i] == "{":
+        depth, j = 0, i
+        while j < len(s):
+            if s[j] == "\\":
+                j += 2
+                continue
+            depth += (s[j] == "{") - (s[j] == "}")
+            if depth == 0:
+                return s[i + 1 : j], j + 1
+            j += 1
+        return s[i + 1 :], len(s)
+    m = re.compile(r"[+-]?\d+|\\[a-zA-Z]+|.").match(s, i)
+    assert m is not None  # "." matches any character at a valid index
+    return m.group(0), m.end()
+
+
+def _power_reason(s: str) -> str | None:
+    """Reason to refuse evaluating the powers in ``s`` (towers, huge exponents), or ``None``."""
+    for m in re.finditer(r"\^", s):
+        exponent, end = _exponent_at(s, m.start())
+        rest = s[end:].lstrip()
+        towered = exponent.count("^") >= 2 or ("^" in exponent and not _has_variable(exponent))
+        if rest.startswith("^") or towered:
+            return "power tower"
+        literal = re.fullmatch(r"\s*[+-]?\s*(\d+)\s*", exponent)
+        if literal is None:
+            continue
+        value = int(literal.group(1)) if len(literal.group(1)) <= 12 else MAX_POWER + 1
+        if value > MAX_POWER:
+            return "exponent too large"
+        base_end = s[: m.start()].rstrip()[-1:]
+        if value > MAX_COMPOUND_POWER and base_end in {")", "}", "]"} and _has_variable(s):
+            return "symbolic power too large"
+    return None
+
+
+def refusal_reason(s: str) -> str | None:
+    """Why ``s`` must not be handed to sympy (too long, power tower, huge factorial...), or ``None``.
+
+    These checks are cheap and conservative: a refused answer can still match its gold as a string.
+
+    Args:
+        s: A cleaned answer.
+
+    Returns:
+        A short reason, or ``None`` when the answer is safe to evaluate.
+    """
+    if len(s) > MAX_SYMPY_CHARS:
+        return "answer too long for symbolic comparison"
+    if _DIGIT_RUN.search(s):
+        return "number too long"
+    if _BIG_E_EXPONENT.search(s):
+        return "exponent too large"
+    if "^" in s:
+        reason = _power_reason(s)
+        if reason:
+            return reason
+    if _nesting_depth(s) > MAX_NESTING:
+        return "nested too deeply"
+    if _CALCULUS.search(s):
+        return "unevaluated integral or limit"
+    if _BIG_OPERATOR.search(s) and (re.search(r"\d{5,}", s) or "^" in s):
+        return "large sum, product or binomial"
+    if "!" in s:
+        for m in _FACTORIAL_ARG.finditer(s):
+            if len(m.group(1)) > 4 or int(m.group(1)) > MAX_FACTORIAL:
+                return "factorial too large"
+        if re.search(r"[)}]\s*!", s) and ("^" in s or re.search(r"\d{4,}", s)):
+            return "factorial too large"
+    return None
+
+
+def _silence_timeout_warning() -> None:
+    """math-verify warns once per process that its timeout is off; the deadline is enforced by our caller."""
+    import math_verify.grader
+    import math_verify.parser
+
+    math_verify.grader.TIMEOUT_WARNING_SHOWN = True
+    math_verify.parser.TIMEOUT_WARNING_SHOWN = True
+
+
+@lru_cache(maxsize=4096)
+def to_sympy(s: str) -> Any | None:
+    """Parse a cleaned answer with math-verify, returning a sympy object or ``None`` when unreadable.
+
+    Args:
+        s: A cleaned answer that passed :func:`refusal_reason`.
+
+    Returns:
+        A sympy ``Basic``/``MatrixBase``, or ``None``.
+    """
+    from math_verify import parse
+    from sympy import Basic, MatrixBase
+
+    _silence_timeout_warning()
+    try:
+        parsed = parse("\\boxed{" + s + "}", parsing_timeout=None)
+    except Exception:  # sympy can fail in many ways on junk (RecursionError, poles...): unreadable
+        return None
+    expr = next((item for item in parsed if isinstance(item, (Basic, MatrixBase))), None)
+    return None if expr is None else _imaginary_unit(expr)
+
+
+def _imaginary_unit(expr: Any) -> Any:
+    """Read a free symbol ``i`` as the imaginary unit, so that ``(1+i)^2`` equals ``2i``."""
+    from sympy import I
+
+    try:
+        units = [sym for sym in expr.free_symbols if getattr(sym, "name", "") == "i"]
+        return expr.xreplace({units[0]: I}) if units else expr
+    except Exception:  # an exotic object without free symbols: keep it as parsed
+        return expr
+
+
+def numeric_value(expr: Any) -> Num | None:
+    """Evaluate a variable-free real sympy expression to a :class:`Num` (``None`` for anything else).
+
+    The value is exact for rationals; otherwise it is a 40-digit evaluation marked ``fuzzy``.
+    """
+    from sympy import Expr, Float, Rational
+
+    if not isinstance(expr, Expr) or expr.free_symbols:
+        return None
+    if isinstance(expr, Rational):
+        return Num(Fraction(int(expr.p), int(expr.q)))
+    try:
+        value = expr.evalf(40)
+    except Exception:  # poles, recursion on junk: not a usable number
+        return None
+    if not isinstance(value, Float) or not value.is_finite:
+        return None
+    approximate = bool(expr.atoms(Float))
+    return Num(Fraction(str(value)), approximate=approximate, fuzzy=True)
+
+
+#: Sample points for the numeric probe: in (0, 1) and distinct per variable, so that square roots, logs and
+#: inverse trigonometric functions stay on their principal real branch.
+_PROBES = (
+    (Fraction(31, 100), Fraction(7, 100)),
+    (Fraction(57, 100), Fraction(5, 100)),
+    (Fraction(73, 100), Fraction(3, 100)),
+)
+#: Relative difference above which two probe values certainly differ (evaluation runs at 30 digits).
+_PROBE_TOL = 1e-9
+
+
+def _probe_value(expr: Any, point: dict[Any, Any]) -> complex | None:
+    value = expr.xreplace(point).evalf(30)
+    if not value.is_number:
+        return None  # undefined functions such as u(t) stay symbolic
+    try:
+        return complex(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def probably_different(gold: Any, pred: Any) -> bool:
+    """Cheap numeric refutation: evaluate both expressions at a few fixed points.
+
+    Only ever used to *reject* early (a simplify() on unrelated expressions can take seconds); acceptance
+    is still decided by math-verify. Returns ``False`` whenever the probe is not applicable.
+
+    Args:
+        gold: The gold sympy object.
+        pred: The predicted sympy object.
+
+    Returns:
+        ``True`` when the two values differ clearly at some sample point.
+    """
+    from sympy import Expr, Rational
+    from sympy.core.relational import Relational
+
+    if isinstance(gold, Relational) and isinstance(pred, Relational):
+        # math-verify solves equations for their free symbols; different symbols can never match.
+        if gold.free_symbols != pred.free_symbols:
+            return True
+        return _linear_not_proportional(gold, pred)
+    if not isinstance(gold, Expr) or not isinstance(pred, Expr):
+        return False
+    symbols = sorted(gold.free_symbols | pred.free_symbols, key=str)
+    if len(symbols) > 12:
+        return False
+    for base, step in _PROBES:
+        point = {sym: Rational(base + step * k) for k, sym in enumerate(symbols)}
+        a, b = _probe_value(gold, point), _probe_value(pred, point)
+        if a is None or b is None:
+            return False
+        if not all(map(_finite, (a, b))):
+            continue  # a pole at this point: try the next one
+        if abs(a - b) > _PROBE_TOL * max(1.0, abs(a), abs(b)):
+            return True
+    return False
+
+
+def _linear_not_proportional(gold: Any, pred: Any) -> bool:
+    """Two linear equations have the same solutions only if one is a multiple of the other.
+
+    Solving both (what math-verify does) costs about a second for a plane equation; comparing the ratio
+    of ``lhs - rhs`` at the probe points costs microseconds.
+    """
+    from sympy import Eq, Rational
+
+    if not (isinstance(gold, Eq) and isinstance(pred, Eq)):
+        return False
+    a, b = gold.lhs - gold.rhs, pred.lhs - pred.rhs
+    symbols = sorted(a.free_symbols, key=str)
+    if not symbols or len(symbols) > 12:
+        return False
+    for expr in (a, b):
+        poly = expr.as_poly(*symbols)
+        if poly is None or poly.total_degree() > 1:
+            return False
+    ratios = set()
+    for base, step in _PROBES:
+        point = {sym: Rational(base + step * k) for k, sym in enumerate(symbols)}
+        va, vb = a.xreplace(point), b.xreplace(point)
+        if vb == 0 or va == 0:
+            if va != vb:
+                return True
+            continue
+        ratios.add(va / vb)
+    return len(ratios) > 1
+
+
+def _finite(z: complex) -> bool:
+    return z == z and abs(z) != float("inf")
+
+
+def sympy_equal(pred: str, gold: str) -> bool | None:
+    """Compare two cleaned answers symbolically with math-verify.
+
+    Args:
+        pred: The cleaned prediction.
+        gold: The cleaned gold answer.
+
+    Returns:
+        ``True``/``False``, or ``None`` when the prediction could not be parsed at all.
+    """
+    from math_verify import verify
+
+    pred_expr = to_sympy(pred)
+    if pred_expr is None:
+        return None
+    gold_expr = to_sympy(gold)
+    if gold_expr is None:
+        return False
+    try:
+        if probably_different(gold_expr, pred_expr):
+            return False
+        return bool(verify(gold_expr, pred_expr, timeout_seconds=None))
+    except Exception:  # sympy failing on a parsed-but-odd expression is a non-match, not a crash
+        return False
