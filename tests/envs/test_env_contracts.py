@@ -13,6 +13,8 @@ import reasoning_gym as rg
 
 ALL_ENVS = rg.list_envs()
 BUILTIN = [e for e in ALL_ENVS if e.startswith("rg/")]
+# A garbage response is a decided failure on the merits, never an infrastructure status (timeout, error).
+DECIDED_FAILURES = {"wrong", "no_answer", "unparseable", "failed", "no_code", "syntax_error"}
 GARBAGE = ["", "I don't know.", "\\boxed{}", "The answer is probably somewhere between 1 and 1000.", "\x00\x01\ufffd"]
 
 
@@ -80,7 +82,7 @@ def test_garbage_scores_zero(env, garbage):
     env.reset(options={"index": _indices(env)[0]})
     _, reward, *_, info = env.step(garbage)
     assert reward == 0.0
-    assert info["verdict"]["status"] in {"wrong", "no_answer", "unparseable"}
+    assert info["verdict"]["status"] in DECIDED_FAILURES
 
 
 def test_prompt_in_observation_space(env):
