@@ -51,7 +51,7 @@ def test_arithmetic_solution_is_a_worked_chain(kwargs, steps):
 @pytest.mark.parametrize(
     "kwargs, message",
     [({"steps": 0}, "steps=0 is out of range"), ({"digits": 12}, "digits=12"), ({"operations": "^"}, "operations"),
-     ({"split": "dev"}, "split='dev'"), ({"size": 0}, "size=0")],
+     ({"split": "dev"}, "split='dev'"), ({"size": 0}, "size=0 is out of range")],
 )  # fmt: skip
 def test_arithmetic_rejects_bad_knobs(kwargs, message):
     with pytest.raises(ValueError, match=message):

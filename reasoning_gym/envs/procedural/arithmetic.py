@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from reasoning_gym.envs.base import Problem
-from reasoning_gym.envs.procedural.base import ProceduralEnv, Split
+from reasoning_gym.envs.procedural.base import ProceduralEnv, Split, check_int
 from reasoning_gym.verifiers import verify_math_batch
 from reasoning_gym.verifiers.verdict import Verdict
 
@@ -60,13 +60,9 @@ class ArithmeticEnv(ProceduralEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__(split=split, size=size, instruction=instruction, render_mode=render_mode)
-        for name, value, low, high in (
-            ("steps", steps, 1, 64),
-            ("digits", digits, 1, 9),
-            ("mul_digits", mul_digits, 1, 4),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name}={value!r} is out of range; use an int in {low}..{high}.")
+        check_int("steps", steps, 1, 64)
+        check_int("digits", digits, 1, 9)
+        check_int("mul_digits", mul_digits, 1, 4)
         if not operations or set(operations) - set(_WORDS):
             raise ValueError(f"operations={operations!r} is not valid; use a non-empty subset of '+-*'.")
         self.steps, self.digits, self.mul_digits = steps, digits, mul_digits

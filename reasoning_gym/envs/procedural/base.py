@@ -9,7 +9,7 @@ import numpy as np
 
 from reasoning_gym.envs.base import Problem, ReasoningEnv
 
-__all__ = ["ProceduralEnv", "Split"]
+__all__ = ["ProceduralEnv", "Split", "check_int"]
 
 Split = Literal["train", "test"]
 _SPLIT_SALT = {"train": 0x7A11, "test": 0x7E57}
@@ -20,6 +20,13 @@ _TEST_BUCKETS = 10
 def _bucket_is_test(text: str) -> bool:
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % _TEST_BUCKETS == 0
+
+
+def check_int(name: str, value: object, low: int, high: int | None = None) -> None:
+    """Raise a ValueError naming the knob unless ``value`` is an int in ``low..high``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name}={value!r} is out of range; use an int in {bounds}.")
 
 
 class ProceduralEnv(ReasoningEnv):
@@ -50,8 +57,8 @@ class ProceduralEnv(ReasoningEnv):
         super().__init__(instruction=instruction, render_mode=render_mode)
         if split not in _SPLIT_SALT:
             raise ValueError(f"split={split!r} is not valid; use 'train' or 'test'.")
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise ValueError(f"size={size!r} is not valid; use None (unlimited) or a positive int.")
+        if size is not None:
+            check_int("size", size, 1)
         self.split, self.size = split, size
 
     def generate(self, rng: np.random.Generator) -> Problem:

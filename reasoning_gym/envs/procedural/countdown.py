@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reasoning_gym.envs.base import Problem
-from reasoning_gym.envs.procedural.base import ProceduralEnv, Split
+from reasoning_gym.envs.procedural.base import ProceduralEnv, Split, check_int
 from reasoning_gym.verifiers.countdown import verify_countdown_batch
 from reasoning_gym.verifiers.verdict import Verdict
 
@@ -78,11 +78,9 @@ class CountdownEnv(ProceduralEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__(split=split, size=size, instruction=instruction, render_mode=render_mode)
-        for name, value, low, high in (("numbers", numbers, 2, 8), ("max_number", max_number, 2, 1000)):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name}={value!r} is out of range; use an int in {low}..{high}.")
-        if isinstance(max_target, bool) or not isinstance(max_target, int) or max_target < 1:
-            raise ValueError(f"max_target={max_target!r} must be a positive int.")
+        check_int("numbers", numbers, 2, 8)
+        check_int("max_number", max_number, 2, 1000)
+        check_int("max_target", max_target, 1)
         self.numbers, self.max_number, self.max_target = numbers, max_number, max_target
 
     def _combine(self, rng: np.random.Generator, values: list[int]) -> tuple[int, str] | None:
