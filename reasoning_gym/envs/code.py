@@ -45,8 +45,8 @@ def _code_batch(problems: Sequence[Problem], responses: Sequence[str]) -> list[V
     tasks = []
     for problem, response in zip(problems, responses, strict=True):
         meta = problem.meta
-        if "entry_point" in meta:  # HumanEval: check(candidate) code
-            tasks.append(CodeTask(response, meta["test"], entry_point=meta["entry_point"]))
+        if "entry_point" in meta:  # HumanEval: check(candidate) code; the prompt's helpers are trusted setup
+            tasks.append(CodeTask(response, meta["test"], entry_point=meta["entry_point"], setup_code=problem.question))
         else:  # MBPP: a list of assert statements, with their imports as trusted setup
             tasks.append(CodeTask(response, list(meta["test_list"]), setup_code=meta.get("test_setup_code", "")))
     return verify_code_batch(tasks)

@@ -10,12 +10,21 @@ from typing import Any
 from reasoning_gym.verifiers.math_answer.api import verify_math, verify_math_batch
 from reasoning_gym.verifiers.verdict import UNDECIDED_STATUSES, Verdict
 
-__all__ = ["UNDECIDED_STATUSES", "Verdict", "verify_code", "verify_code_batch", "verify_math", "verify_math_batch"]
+__all__ = [
+    "CodeTask",
+    "SandboxUnavailableError",
+    "UNDECIDED_STATUSES",
+    "Verdict",
+    "verify_code",
+    "verify_code_batch",
+    "verify_math",
+    "verify_math_batch",
+]
 
 
 def __getattr__(name: str) -> Any:
     # The code verifier (and its sandbox probing) loads only when asked for.
-    if name in ("verify_code", "verify_code_batch"):
+    if name in ("verify_code", "verify_code_batch", "CodeTask", "SandboxUnavailableError"):
         from reasoning_gym.verifiers import code
 
         return getattr(code, name)

@@ -128,3 +128,13 @@ def test_works_with_gymnasium_make_and_vector_envs():
     env = gym.make("rg/Arithmetic-v0", steps=2)
     prompt, _ = env.reset(seed=3)
     assert "Step 2" in prompt
+
+
+@pytest.mark.parametrize("env_id", ["rg/HumanEval-v0", "rg/MBPP-v0"])
+def test_code_verdicts_in_info_are_deterministic(env_id, data_dir):
+    env = rg.make(env_id)
+    infos = []
+    for _ in range(2):
+        env.reset(options={"index": 3})
+        infos.append(env.step(env.unwrapped.oracle_response(env.unwrapped.get_problem(3)))[-1])
+    assert infos[0] == infos[1] and infos[0]["verdict"]["status"] == "passed"
