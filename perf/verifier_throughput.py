@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -265,8 +266,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     cold = measure_batch(verify_math_batch, "verify_math_batch (1st call, incl. pool start)", *batch_args)
     warm = measure_batch(verify_math_batch, "verify_math_batch (2nd call, warm)", *batch_args)
 
+    # The same solutions against the next problem's gold: nothing matches cheaply, so this row shows the
+    # cost of real symbolic comparisons rather than the fast path that equal answers take.
+    shifted = list(answers[1:]) + list(answers[:1])
+    plain_shifted = dataclasses.replace(
+        measure_plain_math_verify(solutions, shifted), method="plain math-verify (1 process), shifted golds"
+    )
+    warm_shifted = measure_batch(verify_math_batch, "verify_math_batch (warm), shifted golds", solutions, shifted,
+                                 args.workers, args.timeout_s)  # fmt: skip
+
     print()
-    print(format_table([plain, cold, warm]))
+    print(format_table([plain, cold, warm, plain_shifted, warm_shifted]))
+    print(
+        "(shifted rows: 'accuracy' counts accepts of the next problem's gold; neighbours that share an answer count too)"
+    )
+    print(f"ratio on shifted golds (verify_math_batch warm / plain math-verify): "
+          f"{warm_shifted.rate / plain_shifted.rate:.2f}x")  # fmt: skip
     print()
     print('Note: plain math-verify parses the gold as parse("$" + answer + "$") and the solution as-is,')
     print("after one untimed warm-up call; its timeouts are math-verify's own signal-based 5 s limits,")
