@@ -277,9 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(format_table([plain, cold, warm, plain_shifted, warm_shifted]))
-    print(
-        "(shifted rows: 'accuracy' counts accepts of the next problem's gold; neighbours that share an answer count too)"
-    )
+    print("(shifted rows: 'accuracy' counts accepts of the next problem's gold;")
+    print(" neighbours that share an answer count too)")
     print(f"ratio on shifted golds (verify_math_batch warm / plain math-verify): "
           f"{warm_shifted.rate / plain_shifted.rate:.2f}x")  # fmt: skip
     print()
