@@ -19,10 +19,11 @@ import time
 
 import torch
 
+from reasoning_gym.errors import MissingDependencyError
 from reasoning_gym.rollout import SamplingParams, make_engine
 from reasoning_gym.trainers.config import ModelConfig
 from reasoning_gym.trainers.episodes import PromptSource, make_env
-from reasoning_gym.trainers.modeling import load_policy
+from reasoning_gym.trainers.modeling import load_policy, load_tokenizer, resolve_model_path
 
 
 def load_prompts(env_id: str, n: int) -> list:
@@ -46,12 +47,16 @@ def time_engine(engine, prompts: list, params: SamplingParams) -> dict[str, floa
 def vllm_row(args: argparse.Namespace, prompts: list, params: SamplingParams) -> str:
     if importlib.util.find_spec("vllm") is None:
         return "| vllm | - | not installed: `pip install 'rgym[vllm]'` (the vllm extra) | | |"
-    model, tokenizer = load_policy(ModelConfig(path=args.policy))
-    try:
-        engine = make_engine("vllm", model, tokenizer, batch_size=len(prompts))
-    except NotImplementedError as err:
+    try:  # vLLM loads the weights from the model folder itself
+        engine = make_engine(
+            "vllm", resolve_model_path(args.policy), load_tokenizer(args.policy), batch_size=len(prompts)
+        )
+    except MissingDependencyError as err:
         return f"| vllm | - | installed, but the engine is not available: {err} | | |"
-    r = time_engine(engine, prompts, params)
+    try:
+        r = time_engine(engine, prompts, params)
+    finally:
+        engine.close()
     return f"| vllm | {len(prompts)} | {r['tok_s']:.0f} | {r['length']:.1f} | {r['ms_per_prompt']:.1f} |"
 
 

