@@ -25,7 +25,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
             except TypeError:
                 size = "unlimited"
             except Exception as exc:  # noqa: BLE001 - a listing must not die on one unavailable dataset.
-                size = f"unavailable ({type(exc).__name__})"
+                size = f"unavailable: {str(exc).split('. ')[0][:100]}"
         rows.append((env_id, size))
     width = max((len(r[0]) for r in rows), default=10)
     for env_id, size in rows:
