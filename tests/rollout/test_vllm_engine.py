@@ -164,3 +164,23 @@ def test_tied_embeddings_fall_back_to_rebuilding_with_a_warning(tiny, tmp_path):
         assert max_error(samples, forward_logprobs(tied, samples, 1.0)) < TOL
     finally:
         engine.close()
+
+
+def test_eval_backends_agree_at_temperature_zero(tiny, tmp_path):
+    """`rgym eval --backend vllm` and `--backend hf` give the same verdicts for greedy decoding (issue 5).
+
+    Kept last in this file: the vLLM engine built by `evaluate` stays open, and only one may exist.
+    """
+    import json
+
+    from reasoning_gym.benchmarks import evaluate
+
+    path = str(tiny[0])
+    verdicts = {}
+    for backend in ("hf", "vllm"):
+        out = tmp_path / backend
+        evaluate(path, "arithmetic", output_dir=out, samples=1, temperature=0.0, limit=6, max_tokens=24,
+                 backend=backend, progress=False)  # fmt: skip
+        rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+        verdicts[backend] = {(r["problem_id"], r["sample_index"]): (r["response"], r["verdict"]) for r in rows}
+    assert len(verdicts["hf"]) == 6 and verdicts["hf"] == verdicts["vllm"]
