@@ -4,6 +4,8 @@ Each algorithm is one readable module with a frozen config dataclass, ``train(co
 the shared pieces are small, pure and tested: :mod:`~reasoning_gym.trainers.advantages`,
 :mod:`~reasoning_gym.trainers.losses`, :mod:`~reasoning_gym.trainers.episodes` (prompts, rollout, scoring),
 :mod:`~reasoning_gym.trainers.modeling` (policy and critic models, log-probs),
+:mod:`~reasoning_gym.trainers.loop` (the training loop every algorithm shares: setup, rollout, actor
+update, held-out evaluation, logging), :mod:`~reasoning_gym.trainers.sft` (supervised warm start),
 :mod:`~reasoning_gym.trainers.config`, :mod:`~reasoning_gym.trainers.checkpoint` and
 :mod:`~reasoning_gym.trainers.distributed` (FSDP2 data parallelism under ``torchrun``; one process runs the
 same loop unwrapped).
@@ -21,9 +23,13 @@ from reasoning_gym.errors import unknown_name
 
 __all__ = ["TRAINERS", "get_trainer"]
 
-#: Algorithm name -> module providing ``<Name>Config``, ``train(config)`` and ``main(argv)``.
+#: Algorithm name -> module providing ``Config`` (its ``<Name>Config``), ``train(config)`` and ``main(argv)``.
 TRAINERS: dict[str, str] = {
     "sppo": "reasoning_gym.trainers.sppo",
+    "ppo": "reasoning_gym.trainers.ppo",
+    "grpo": "reasoning_gym.trainers.grpo",
+    "rloo": "reasoning_gym.trainers.rloo",
+    "remax": "reasoning_gym.trainers.remax",
 }
 
 

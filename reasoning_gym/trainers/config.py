@@ -2,13 +2,15 @@
 
 Every trainer has one frozen, keyword-only config dataclass built from the small frozen dataclasses here
 (:class:`ModelConfig`, :class:`EnvConfig`, :class:`RolloutConfig`, :class:`OptimConfig`,
-:class:`PPOClipConfig`, :class:`RunConfig`, :class:`FSDPConfig`). Each field's help text is the string literal
+:class:`PPOClipConfig`, :class:`KLConfig`, :class:`EvalConfig`, :class:`SFTConfig`, :class:`RunConfig`,
+:class:`FSDPConfig`). Each field's help text is the string literal
 written under it (an "attribute docstring"), so it is written once and shows up both in the code and in
 ``--help``.
 
 The CLI is generated: a nested field becomes a dotted flag named after its path, e.g.
 ``--rollout.temperature 0.6`` or ``--actor_optim.lr 1e-6``, exactly the field's path in ``config.json``.
-Booleans get ``--flag/--no-flag``; ``X | None`` accepts ``none``; dicts take JSON. ``--config FILE`` starts
+Booleans get ``--flag/--no-flag``; ``X | None`` accepts ``none``; dicts take JSON; ``tuple[X, ...]`` takes
+any number of values. ``--config FILE`` starts
 from a saved ``config.json`` and flags override it. ``__post_init__`` only validates; each error says which
 field to change and to what.
 """
@@ -32,14 +34,19 @@ from reasoning_gym.errors import ConfigError, close_matches
 
 __all__ = [
     "EnvConfig",
+    "EvalConfig",
     "FSDPConfig",
+    "KLConfig",
     "ModelConfig",
     "OptimConfig",
     "PPOClipConfig",
     "RolloutConfig",
     "RunConfig",
+    "SFTConfig",
+    "apply_overrides",
     "build_parser",
     "check",
+    "check_minibatch",
     "config_from_dict",
     "config_to_dict",
     "load_config",
@@ -54,6 +61,19 @@ def check(ok: bool, message: str) -> None:
     """Raise :class:`~reasoning_gym.errors.ConfigError` with ``message`` unless ``ok`` (for ``__post_init__``)."""
     if not ok:
         raise ConfigError(message)
+
+
+def check_minibatch(rows: int, rows_name: str, optim_name: str, mini_batch_size: int) -> None:
+    """Check that a step's ``rows`` sequences split into whole mini-batches (for ``__post_init__``).
+
+    Raises:
+        ConfigError: Naming both numbers and the flags to change.
+    """
+    check(
+        mini_batch_size <= rows and rows % mini_batch_size == 0,
+        f"{rows_name} ({rows}) must be a multiple of {optim_name}.mini_batch_size ({mini_batch_size}); change "
+        f"--{optim_name}.mini_batch_size or --prompts_per_step.",
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -80,12 +100,30 @@ class EnvConfig:
     id: str = "rg/Arithmetic-v0"
     """Gymnasium id of a single-step text env, e.g. rg/Arithmetic-v0 or rg/GSM8K-v0."""
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """Keyword arguments for gymnasium.make, as JSON on the command line, e.g. '{"split": "train"}'."""
+    """Keyword arguments for gymnasium.make of every env, as JSON on the command line, e.g. '{"split": "train"}'."""
+    mix: tuple[str, ...] = ()
+    """More env ids to draw prompts from besides id (made with the same kwargs)."""
+    weights: tuple[float, ...] = ()
+    """Sampling weights of id and then each mix id; empty takes them in turn (round robin)."""
     num_workers: int = 0
     """Threads that score responses in parallel (0 scores in the main thread)."""
 
     def __post_init__(self) -> None:
         check(self.num_workers >= 0, f"env num_workers must be >= 0, got {self.num_workers}.")
+        check(
+            not self.weights or len(self.weights) == len(self.ids),
+            f"env weights has {len(self.weights)} values for {len(self.ids)} envs (id plus mix); give one "
+            "weight per env, or none for round robin.",
+        )
+        check(
+            all(w >= 0 for w in self.weights) and (not self.weights or sum(self.weights) > 0),
+            f"env weights must be >= 0 and not all 0, got {list(self.weights)}.",
+        )
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every env id prompts are drawn from: ``id`` and then ``mix``."""
+        return (self.id, *self.mix)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -160,6 +198,68 @@ class PPOClipConfig:
             self.dual_clip is None or self.dual_clip > 1,
             f"dual_clip must be > 1 or none, got {self.dual_clip}.",
         )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KLConfig:
+    """An optional KL penalty towards the initial policy (off by default; the SPPO paper uses none)."""
+
+    coef: float = 0.0
+    """Weight beta of the penalty; 0 disables it and no reference model is loaded."""
+    estimator: Literal["k1", "k2", "k3"] = "k3"
+    """Per-token estimator of KL(policy || reference) (see reasoning_gym.trainers.losses)."""
+    in_reward: bool = False
+    """Subtract beta * KL from the reward (verl's use_kl_in_reward, used for RLOO and ReMax) instead of adding
+    it to the policy loss."""
+
+    def __post_init__(self) -> None:
+        check(self.coef >= 0, f"kl coef must be >= 0, got {self.coef}; use 0 to disable the penalty.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EvalConfig:
+    """Held-out evaluation during training, on a fixed problem set, logged as eval/accuracy."""
+
+    every: int = 0
+    """Evaluate before the first step, every this many steps and after the last (0 disables evaluation)."""
+    id: str | None = None
+    """Env to evaluate on; none evaluates each training env, on split="test" where the env has a split."""
+    kwargs: dict[str, Any] | None = None
+    """Keyword arguments of the eval env (none: the training kwargs, with split set to "test" where accepted)."""
+    size: int = 100
+    """Problems per eval env: always the same ones (the first indices, or fixed seeds), so runs compare."""
+    temperature: float = 0.0
+    """Sampling temperature of evaluation (0 is greedy decoding)."""
+    max_new_tokens: int | None = None
+    """Response length limit of evaluation (none: rollout.max_new_tokens)."""
+
+    def __post_init__(self) -> None:
+        check(self.every >= 0, f"eval every must be >= 0 (0 disables evaluation), got {self.every}.")
+        check(self.size >= 1, f"eval size must be >= 1, got {self.size}.")
+        check(self.temperature >= 0, f"eval temperature must be >= 0 (0 is greedy), got {self.temperature}.")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SFTConfig:
+    """Supervised warm start on the env's reference solutions before RL (reasoning_gym.trainers.sft).
+
+    The result is cached on disk, keyed by the model, the env settings, these settings and the seed, so a
+    second run with the same settings starts at once.
+    """
+
+    steps: int = 0
+    """Optimizer steps of supervised fine-tuning before RL (0: no warm start)."""
+    batch_size: int = 32
+    """Reference solutions per optimizer step."""
+    lr: float = 3e-3
+    """Learning rate (AdamW, constant, no weight decay)."""
+    cache: bool = True
+    """Reuse (and store) the warm-started model under $REASONING_GYM_CACHE/sft."""
+
+    def __post_init__(self) -> None:
+        check(self.steps >= 0, f"sft steps must be >= 0 (0: no warm start), got {self.steps}.")
+        check(self.batch_size >= 1, f"sft batch_size must be >= 1, got {self.batch_size}.")
+        check(self.lr > 0, f"sft lr must be positive, got {self.lr}.")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -254,11 +354,19 @@ def load_config(cls: type[C], path: str | os.PathLike) -> C:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def build_parser(cls: type, *, prog: str | None = None) -> argparse.ArgumentParser:
-    """Build an argument parser with one flag per (nested) field of the config dataclass ``cls``."""
-    parser = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(cls))
+def build_parser(cls: type, *, prog: str | None = None, base: Any = None, **kwargs: Any) -> argparse.ArgumentParser:
+    """Build an argument parser with one flag per (nested) field of the config dataclass ``cls``.
+
+    Args:
+        cls: The config dataclass.
+        prog: Program name in the usage line.
+        base: The config whose values ``--help`` shows as defaults (default: ``cls()``).
+        **kwargs: More ``argparse.ArgumentParser`` arguments (e.g. ``epilog``).
+    """
+    kwargs.setdefault("description", inspect.getdoc(cls))
+    parser = argparse.ArgumentParser(prog=prog, **kwargs)
     parser.add_argument("--config", default=None, help="Start from this config.json; flags override it.")
-    _add_fields(parser, cls, cls(), prefix="")
+    _add_fields(parser, cls, cls() if base is None else base, prefix="")
     return parser
 
 
@@ -272,18 +380,30 @@ def parse_config(cls: type[C], argv: list[str] | None = None, *, prog: str | Non
     parser = build_parser(cls, prog=prog)
     args = vars(parser.parse_args(argv))
     config_file = args.pop("config")
-    data = config_to_dict(load_config(cls, config_file) if config_file else cls())
-    for dotted, value in args.items():
+    try:
+        return apply_overrides(cls, args, config_file=config_file)
+    except ConfigError as err:
+        parser.error(str(err))
+        raise  # unreachable: parser.error exits
+
+
+def apply_overrides(
+    cls: type[C], overrides: dict[str, Any], *, config_file: str | None = None, base: C | None = None
+) -> C:
+    """Build ``cls`` from ``config_file`` (else ``base``, else its defaults) with ``{"dotted.path": value}`` applied.
+
+    Raises:
+        ConfigError: For an unknown path or an invalid resulting config.
+    """
+    start = load_config(cls, config_file) if config_file else base if base is not None else cls()
+    data = config_to_dict(start)
+    for dotted, value in overrides.items():
         *parents, leaf = dotted.split(".")
         node = data
         for name in parents:
             node = node[name]
         node[leaf] = value
-    try:
-        return config_from_dict(cls, data)
-    except ConfigError as err:
-        parser.error(str(err))
-        raise  # unreachable: parser.error exits
+    return config_from_dict(cls, data)
 
 
 def _add_fields(parser: argparse.ArgumentParser, cls: type, default: Any, prefix: str) -> None:
@@ -314,6 +434,8 @@ def _kind(hint: Any) -> dict[str, Any]:
         return inner
     if origin is Literal:
         return {"type": type(args[0]), "choices": list(args)}
+    if origin is tuple and args[-1] is Ellipsis:
+        return {"type": args[0], "nargs": "*", "metavar": args[0].__name__.upper()}
     if origin is tuple:
         return {"type": args[0], "nargs": len(args), "metavar": args[0].__name__.upper()}
     if origin is dict or hint is dict:

@@ -7,7 +7,8 @@ prompt string becomes one user message), so envs written against plain Gymnasium
 * :class:`PromptSource` draws problems reproducibly. A finite env (one with ``len(env.unwrapped)``) is walked
   in a fresh shuffled order each epoch through ``reset(options={"index": i})``; a procedural env is reset
   with a new seed per problem. Each problem is remembered as a :class:`ProblemKey`, and its cursor can be
-  checkpointed.
+  checkpointed. :class:`MixedPromptSource` draws from several envs in turn or by weight
+  (:func:`make_source` picks the right one).
 * :class:`Scorer` grades responses. Each sample is scored on its own env copy by resetting to the sample's
   key and stepping with the response, so G samples of one prompt are scored independently. ``num_workers``
   threads each own one env copy; the math verifier hands work to worker processes, so threads do run in
@@ -32,10 +33,14 @@ from reasoning_gym.rollout.base import Message, RolloutEngine, Sample, SamplingP
 
 __all__ = [
     "Episode",
+    "MixedPromptSource",
     "ProblemKey",
     "PromptSource",
     "Scorer",
+    "accepts_split",
+    "fixed_keys",
     "make_env",
+    "make_source",
     "response_logprobs_of",
     "sample_episodes",
     "status_counts",
@@ -43,18 +48,42 @@ __all__ = [
 
 
 def make_env(env_id: str, kwargs: dict[str, Any] | None = None) -> gym.Env:
-    """Create an env by id through reasoning_gym's registry (any Gymnasium-registered id works)."""
-    import reasoning_gym
+    """Create an env by id through reasoning_gym's registry (any Gymnasium-registered id works).
 
-    return reasoning_gym.make(env_id, **(kwargs or {}))
+    Raises:
+        reasoning_gym.errors.ConfigError: If the env does not take one of ``kwargs`` (says which to change).
+    """
+    import reasoning_gym
+    from reasoning_gym.errors import ConfigError
+
+    try:
+        return reasoning_gym.make(env_id, **(kwargs or {}))
+    except TypeError as err:
+        if "unexpected keyword argument" not in str(err):
+            raise
+        raise ConfigError(
+            f"{env_id} does not accept the env kwargs {kwargs} ({err}); set --env.kwargs (or --eval.kwargs) to "
+            "arguments it takes, e.g. '{}'."
+        ) from err
+
+
+def accepts_split(env: gym.Env) -> bool:
+    """Whether the env's class takes a ``split`` argument (then ``split="test"`` gives held-out problems)."""
+    import inspect
+
+    return "split" in inspect.signature(type(env.unwrapped).__init__).parameters
 
 
 @dataclass(frozen=True)
 class ProblemKey:
-    """How to reset an env to one problem again: by ``index`` (finite envs) or by ``seed``."""
+    """How to reset an env to one problem again: by ``index`` (finite envs) or by ``seed``.
+
+    ``env`` says which env of a :class:`MixedPromptSource` (0 for a single env).
+    """
 
     index: int | None = None
     seed: int | None = None
+    env: int = 0
 
     def reset_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``env.reset`` that reproduce this problem."""
@@ -151,19 +180,100 @@ class PromptSource:
         """Restore a cursor saved by :meth:`state_dict`."""
         self.epoch, self.position, self.skipped = state["epoch"], state["position"], state["skipped"]
 
+    def close(self) -> None:
+        """Close the env."""
+        self.env.close()
+
+
+class MixedPromptSource:
+    """Draws each prompt from one of several envs: in turn (round robin), or at random with ``weights``.
+
+    Each env has its own :class:`PromptSource`; episodes carry the env's position in ``key.env``, which is
+    how a :class:`Scorer` built with the same envs grades them.
+
+    Args:
+        envs: The envs to draw from.
+        seed: Seeds each env's source and the weighted choice.
+        weights: Relative weight of each env; ``None`` or empty takes the envs in turn.
+    """
+
+    def __init__(self, envs: Sequence[gym.Env], *, seed: int = 0, weights: Sequence[float] | None = None) -> None:
+        if weights and len(weights) != len(envs):
+            raise ValueError(f"got {len(weights)} weights for {len(envs)} envs; give one weight per env.")
+        seeds = [int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) for i in range(len(envs))]
+        self.sources = [PromptSource(env, seed=s) for env, s in zip(envs, seeds)]
+        self.seed, self.draws = seed, 0
+        self.weights = np.asarray(weights, dtype=float) / np.sum(weights) if weights else None
+
+    @property
+    def skipped(self) -> int:
+        """Prompts skipped so far, over all envs."""
+        return sum(s.skipped for s in self.sources)
+
+    def next_batch(self, n: int, keep: Callable[[list[Message]], bool] | None = None) -> list[Episode]:
+        """Return ``n`` fresh episodes, each from the env whose turn (or weighted draw) it is."""
+        episodes = []
+        for _ in range(n):
+            self.draws += 1
+            if self.weights is None:
+                which = (self.draws - 1) % len(self.sources)
+            else:  # a function of (seed, draw number), so a resumed run draws the same envs
+                which = int(np.random.default_rng([self.seed, self.draws]).choice(len(self.sources), p=self.weights))
+            (episode,) = self.sources[which].next_batch(1, keep)
+            key = dataclasses.replace(episode.key, env=which)
+            episodes.append(dataclasses.replace(episode, key=key, group=len(episodes)))
+        return episodes
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every env's cursor and the number of draws so far."""
+        return {"draws": self.draws, "sources": [s.state_dict() for s in self.sources]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore cursors saved by :meth:`state_dict`."""
+        self.draws = state["draws"]
+        for source, sub in zip(self.sources, state["sources"], strict=True):
+            source.load_state_dict(sub)
+
+    def close(self) -> None:
+        """Close every env."""
+        for source in self.sources:
+            source.close()
+
+
+def make_source(
+    envs: Sequence[gym.Env], *, seed: int = 0, weights: Sequence[float] | None = None
+) -> PromptSource | MixedPromptSource:
+    """A :class:`PromptSource` for one env, a :class:`MixedPromptSource` for several."""
+    if len(envs) == 1:
+        return PromptSource(envs[0], seed=seed)
+    return MixedPromptSource(envs, seed=seed, weights=weights)
+
+
+def fixed_keys(env: gym.Env, size: int, *, salt: int = 0xE7A1) -> list[ProblemKey]:
+    """The same ``size`` problems of ``env`` on every call: its first indices, or fixed seeds if procedural.
+
+    A finite env smaller than ``size`` gives all of its problems.
+    """
+    try:
+        return [ProblemKey(index=i) for i in range(min(size, len(env.unwrapped)))]
+    except TypeError:  # procedural
+        return [ProblemKey(seed=int(np.random.SeedSequence([salt, i]).generate_state(1)[0])) for i in range(size)]
+
 
 class Scorer:
     """Scores responses by resetting an env copy to each episode's problem and stepping with the response.
 
     Args:
-        make: Creates one env copy (called once per worker).
+        make: Creates one env copy (called once per worker); a list of makers for episodes of several envs,
+            indexed by ``episode.key.env``.
         num_workers: Threads scoring in parallel; 0 scores in the calling thread.
     """
 
-    def __init__(self, make: Callable[[], gym.Env], num_workers: int = 0) -> None:
-        self._envs: queue.Queue[gym.Env] = queue.Queue()
+    def __init__(self, make: Callable[[], gym.Env] | Sequence[Callable[[], gym.Env]], num_workers: int = 0) -> None:
+        makers = list(make) if isinstance(make, Sequence) else [make]
+        self._envs: queue.Queue[list[gym.Env]] = queue.Queue()
         for _ in range(max(num_workers, 1)):
-            self._envs.put(make())
+            self._envs.put([m() for m in makers])
         self._pool = ThreadPoolExecutor(num_workers, thread_name_prefix="score") if num_workers else None
 
     def score(self, episodes: Sequence[Episode]) -> None:
@@ -177,12 +287,13 @@ class Scorer:
     def _score_one(self, episode: Episode) -> None:
         if episode.sample is None:
             raise ValueError("Episode has no sample to score; generate a response first.")
-        env = self._envs.get()
+        envs = self._envs.get()
         try:
+            env = envs[episode.key.env]
             env.reset(**episode.key.reset_kwargs())
             _, reward, _, _, info = env.step(episode.sample.text)
         finally:
-            self._envs.put(env)
+            self._envs.put(envs)
         episode.reward, episode.info = float(reward), dict(info)
         verdict = info.get("verdict")
         status = verdict.get("status") if isinstance(verdict, dict) else None
@@ -193,7 +304,8 @@ class Scorer:
         if self._pool is not None:
             self._pool.shutdown()
         while not self._envs.empty():
-            self._envs.get().close()
+            for env in self._envs.get():
+                env.close()
 
 
 def sample_episodes(engine: RolloutEngine, prompts: Sequence[Episode], params: SamplingParams) -> list[Episode]:

@@ -5,7 +5,8 @@
 * :func:`value_loss` -- the clipped squared-error loss of a token-level PPO critic.
 * :func:`bce_value_loss` -- SPPO's critic loss: binary cross-entropy between ``sigmoid(logit)`` at the last
   prompt token and the 0/1 outcome (arXiv 2604.08865 Eq. 2).
-* :func:`kl_penalty` -- an optional KL term to a reference policy, with the estimator picked by name.
+* :func:`kl_penalty` -- an optional KL term to a reference policy, with the estimator picked by name;
+  :func:`token_kl` is its per-token value, for subtracting KL from the reward instead.
 
 Shapes: per-token tensors are ``[B, T]`` over response tokens, with ``mask`` 1 on real response tokens.
 Metric keys use one prefix scheme (``loss/...``, ``actor/...``, ``critic/...``) and plain floats.
@@ -38,6 +39,7 @@ __all__ = [
     "get_policy_loss",
     "kl_penalty",
     "masked_mean",
+    "token_kl",
     "value_loss",
 ]
 
@@ -271,3 +273,14 @@ def kl_penalty(
     kl = aggregate(per_token, mask, agg, normalizer=normalizer)
     own_mean = aggregate(per_token.detach(), mask, agg).item()
     return coef * kl, {"actor/kl": own_mean, "loss/kl": coef * own_mean}
+
+
+def token_kl(logp: Tensor, ref_logp: Tensor, mask: Tensor, *, estimator: str = "k1") -> Tensor:
+    """Per-token KL estimate ``[B, T]`` between the sampling policy and the reference, zero on padding.
+
+    For a KL penalty inside the reward (verl's ``use_kl_in_reward``): a sequence's reward becomes
+    ``R - beta * token_kl(...).sum(-1)``, and token-level PPO subtracts ``beta * token_kl`` from each token's
+    reward. No gradient flows through it.
+    """
+    with torch.no_grad():
+        return get_kl_estimator(estimator)(logp.detach(), ref_logp.detach()) * mask.to(logp.dtype)

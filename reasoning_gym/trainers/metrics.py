@@ -1,4 +1,11 @@
-"""Run metrics: one JSON object per step in ``DIR/metrics.jsonl``, plus a short line on stdout."""
+"""Run outputs: metrics.jsonl, TensorBoard events, a progress bar and a PNG of the reward curve.
+
+* ``DIR/metrics.jsonl`` -- every metric of every step (step 0 holds the evaluation before training).
+* ``DIR/tensorboard/`` -- the same scalars as TensorBoard event files (``tensorboard --logdir DIR``), when
+  the ``tensorboard`` package (the ``train`` extra) is installed; otherwise a warning, once.
+* a ``tqdm`` progress bar with the latest reward and held-out accuracy, and a console line per evaluation.
+* ``DIR/reward_curve.png`` -- training reward and held-out accuracy against step (:func:`write_reward_curve`).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,27 @@ import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MetricsLogger", "TrainResult", "mean_metrics", "speed_metrics", "timed"]
+__all__ = [
+    "MetricsLogger",
+    "TrainResult",
+    "mean_metrics",
+    "read_metrics",
+    "speed_metrics",
+    "timed",
+    "write_reward_curve",
+]
 
 #: Keys printed on the console line, when present.
-CONSOLE_KEYS = ("reward/mean", "loss/policy", "loss/critic", "critic/value_mean", "time/step")
+CONSOLE_KEYS = ("reward/mean", "eval/accuracy", "loss/policy", "loss/critic", "critic/value_mean", "time/step")
+#: Keys shown next to the progress bar, when present.
+BAR_KEYS = {"reward/mean": "reward", "eval/accuracy": "eval"}
+_warned_no_tensorboard = False
 
 
 @dataclass
@@ -34,19 +53,35 @@ class TrainResult:
 
 
 class MetricsLogger:
-    """Appends one JSON line per step to ``output_dir/metrics.jsonl``.
+    """Appends one JSON line per step to ``output_dir/metrics.jsonl``, mirrors it to TensorBoard and a progress bar.
 
     Args:
         output_dir: The run folder.
         resume_step: When resuming, lines of steps after this one (logged after the checkpoint that is being
             resumed from) are dropped, so the file describes exactly one run.
-        quiet: Do not print the console line.
+        quiet: No progress bar and no console lines.
+        total_steps: Length of the progress bar (no bar when None).
+        tensorboard: Also write TensorBoard event files to ``output_dir/tensorboard``.
     """
 
-    def __init__(self, output_dir: str | os.PathLike, *, resume_step: int | None = None, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        output_dir: str | os.PathLike,
+        *,
+        resume_step: int | None = None,
+        quiet: bool = False,
+        total_steps: int | None = None,
+        tensorboard: bool = True,
+    ) -> None:
         self.path = Path(output_dir) / "metrics.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.quiet = quiet
+        self._writer = _tensorboard_writer(self.path.parent / "tensorboard", resume_step) if tensorboard else None
+        self._bar, self._postfix = None, {}
+        if total_steps is not None and not quiet:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total_steps, initial=resume_step or 0, desc="train", unit="step", dynamic_ncols=True)
         if resume_step is None:
             self.path.write_text("")
         elif self.path.exists():
@@ -57,12 +92,54 @@ class MetricsLogger:
             os.replace(tmp, self.path)
 
     def log(self, metrics: dict[str, Any]) -> None:
-        """Write ``metrics`` (which must contain ``step``) as one line, and print a summary."""
+        """Write ``metrics`` (which must contain ``step``) as one line; update TensorBoard and the progress bar.
+
+        A console line is printed for steps with an evaluation, or for every step when there is no bar.
+        """
         with self.path.open("a") as f:
             f.write(json.dumps(metrics, sort_keys=True) + "\n")
-        if not self.quiet:
-            shown = " ".join(f"{k}={metrics[k]:.4g}" for k in CONSOLE_KEYS if k in metrics)
-            print(f"step {metrics['step']}: {shown}", flush=True)
+        step = metrics["step"]
+        if self._writer is not None:
+            for key, value in metrics.items():
+                if key != "step" and isinstance(value, int | float) and math.isfinite(value):
+                    self._writer.add_scalar(key, value, step)
+        if self.quiet:
+            return
+        shown = " ".join(f"{k}={metrics[k]:.4g}" for k in CONSOLE_KEYS if k in metrics)
+        if self._bar is None:
+            print(f"step {step}: {shown}", flush=True)
+            return
+        if step > 0:
+            self._bar.update(1)
+        self._postfix.update({short: f"{metrics[k]:.3f}" for k, short in BAR_KEYS.items() if k in metrics})
+        self._bar.set_postfix(self._postfix)
+        if "eval/accuracy" in metrics:
+            self._bar.write(f"step {step}: {shown}")
+
+    def close(self) -> None:
+        """Close the progress bar and flush TensorBoard."""
+        if self._bar is not None:
+            self._bar.close()
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _tensorboard_writer(log_dir: Path, resume_step: int | None) -> Any:
+    """A TensorBoard ``SummaryWriter``, or None (with a warning, once) when tensorboard is not installed."""
+    global _warned_no_tensorboard
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        if not _warned_no_tensorboard:
+            warnings.warn(
+                "TensorBoard logging is off: the tensorboard package is missing (pip install 'rgym[train]'); "
+                "metrics.jsonl is written as usual.",
+                stacklevel=3,
+            )
+            _warned_no_tensorboard = True
+        return None
+    # purge_step drops events of steps after the checkpoint being resumed from, like metrics.jsonl.
+    return SummaryWriter(str(log_dir), purge_step=None if resume_step is None else resume_step + 1)
 
 
 def _step_of(line: str) -> float:
@@ -101,3 +178,55 @@ def timed(times: dict[str, float], key: str) -> Iterator[None]:
         yield
     finally:
         times[key] = times.get(key, 0.0) + time.perf_counter() - start
+
+
+def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The rows of a ``metrics.jsonl`` (a line cut short by a crash is skipped)."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            rows.append(json.loads(line))
+    return rows
+
+
+def write_reward_curve(metrics_path: str | os.PathLike, png_path: str | os.PathLike, *, title: str = "") -> Path | None:
+    """Plot the training reward (raw and smoothed) and the held-out accuracy against step, as a PNG.
+
+    Uses matplotlib's Agg canvas directly, so the global backend of the calling process is left alone.
+
+    Returns:
+        The PNG's path, or None (with a warning) when matplotlib is not installed.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        warnings.warn("No reward curve: matplotlib is missing (pip install 'rgym[train]').", stacklevel=2)
+        return None
+    rows = read_metrics(metrics_path)
+    train = [(r["step"], r["reward/mean"]) for r in rows if "reward/mean" in r]
+    evals = [(r["step"], r["eval/accuracy"]) for r in rows if "eval/accuracy" in r]
+    fig = Figure(figsize=(7, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    if train:
+        steps, rewards = zip(*train)
+        ax.plot(steps, rewards, color="tab:blue", alpha=0.3, linewidth=1)
+        ax.plot(steps, _moving_average(rewards, max(1, len(rewards) // 20)), color="tab:blue", label="train reward")
+    if evals:
+        ax.plot(*zip(*evals), "o-", color="tab:orange", label="held-out accuracy")
+    ax.set(xlabel="step", ylabel="reward / accuracy", ylim=(-0.02, 1.02), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(png_path)
+    return Path(png_path)
+
+
+def _moving_average(values: Iterable[float], window: int) -> list[float]:
+    """Trailing mean over the last ``window`` values (shorter at the start)."""
+    out, values = [], list(values)
+    for i in range(len(values)):
+        chunk = values[max(0, i - window + 1) : i + 1]
+        out.append(math.fsum(chunk) / len(chunk))
+    return out

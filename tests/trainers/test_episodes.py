@@ -1,5 +1,6 @@
 """Prompt drawing, scoring on env copies, and checkpoint folders."""
 
+import dataclasses
 import re
 import string
 
@@ -8,9 +9,21 @@ import pytest
 import torch
 from gymnasium import spaces
 
+from reasoning_gym.errors import ConfigError
 from reasoning_gym.rollout import Sample
 from reasoning_gym.trainers.checkpoint import latest_checkpoint, resume_point, save_checkpoint
-from reasoning_gym.trainers.episodes import Episode, ProblemKey, PromptSource, Scorer, status_counts
+from reasoning_gym.trainers.episodes import (
+    Episode,
+    MixedPromptSource,
+    ProblemKey,
+    PromptSource,
+    Scorer,
+    accepts_split,
+    fixed_keys,
+    make_env,
+    make_source,
+    status_counts,
+)
 
 
 class CountingEnv(gym.Env):
@@ -102,3 +115,52 @@ def test_checkpoints_are_atomic_and_pruned(tmp_path):
     assert state == {"x": 10, "step": 10}
     with pytest.raises(FileExistsError, match="pass --run.resume"):
         resume_point(tmp_path, resume=False)
+
+
+class OtherCountingEnv(CountingEnv):
+    """Same problems, but the right answer is the problem number plus one."""
+
+    def step(self, action):
+        return "", float(action == str(self.problem + 1)), True, False, {}
+
+
+def test_mixed_sources_take_envs_in_turn_and_resume():
+    source = make_source([CountingEnv(size=4), CountingEnv(size=6), CountingEnv()], seed=2)
+    assert isinstance(source, MixedPromptSource)
+    batch = source.next_batch(7)
+    assert [e.key.env for e in batch] == [0, 1, 2, 0, 1, 2, 0] and [e.group for e in batch] == list(range(7))
+    state = source.state_dict()
+    expected = [e.key for e in source.next_batch(5)]
+    restored = make_source([CountingEnv(size=4), CountingEnv(size=6), CountingEnv()], seed=2)
+    restored.load_state_dict(state)
+    assert [e.key for e in restored.next_batch(5)] == expected
+    assert isinstance(make_source([CountingEnv(size=3)]), PromptSource)
+
+
+def test_weighted_mixing_follows_the_weights():
+    source = MixedPromptSource([CountingEnv(), CountingEnv()], seed=0, weights=[3, 1])
+    share = sum(e.key.env == 0 for e in source.next_batch(400)) / 400
+    assert 0.68 < share < 0.82
+    with pytest.raises(ValueError, match="give one weight per env"):
+        MixedPromptSource([CountingEnv()], weights=[1, 2])
+
+
+def test_scorer_grades_each_episode_on_its_own_env():
+    scorer = Scorer([lambda: CountingEnv(size=9), lambda: OtherCountingEnv(size=9)])
+    episodes = [episode(3, "3"), episode(3, "4")]
+    episodes[1] = dataclasses.replace(episodes[1], key=ProblemKey(index=3, env=1))
+    scorer.score(episodes)
+    scorer.close()
+    assert [e.reward for e in episodes] == [1.0, 1.0]
+
+
+def test_fixed_keys_are_the_same_every_time():
+    assert fixed_keys(CountingEnv(size=3), 5) == [ProblemKey(index=i) for i in range(3)]
+    procedural = fixed_keys(CountingEnv(), 4)
+    assert procedural == fixed_keys(CountingEnv(), 4) and len({k.seed for k in procedural}) == 4
+
+
+def test_env_kwargs_an_env_does_not_take_are_a_config_error():
+    with pytest.raises(ConfigError, match=re.escape("set --env.kwargs (or --eval.kwargs) to arguments it takes")):
+        make_env("rg/Arithmetic-v0", {"colour": "red"})
+    assert accepts_split(make_env("rg/Arithmetic-v0")) and not accepts_split(CountingEnv())

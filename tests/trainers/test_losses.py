@@ -142,3 +142,15 @@ def test_unknown_loss_names_list_the_valid_ones():
         get_policy_loss("ppo")
     with pytest.raises(UnknownNameError, match=re.escape("Valid KL estimators: k1, k2, k3")):
         get_kl_estimator("k4")
+
+
+def test_token_kl_for_a_kl_penalty_in_the_reward_hand_computed():
+    from reasoning_gym.trainers.losses import token_kl
+
+    logp = torch.tensor([[-1.0, -2.0, -0.5]], requires_grad=True)
+    ref = torch.tensor([[-1.5, -2.0, -3.0]])
+    mask = torch.tensor([[1, 1, 0]])
+    k1 = token_kl(logp, ref, mask)  # log p - log p_ref on real tokens: [0.5, 0.0], padding 0
+    assert torch.allclose(k1, torch.tensor([[0.5, 0.0, 0.0]])) and not k1.requires_grad
+    k3 = token_kl(logp, ref, mask, estimator="k3")  # exp(d) - d - 1 with d = ref - logp = -0.5
+    assert k3[0, 0].item() == pytest.approx(math.exp(-0.5) + 0.5 - 1)

@@ -1,0 +1,202 @@
+"""PPO with a token-level critic and GAE: the classic actor-critic baseline of the SPPO paper.
+
+Paper: J. Schulman et al., "Proximal Policy Optimization Algorithms", arXiv:1707.06347 (2017), as applied to
+language models by L. Ouyang et al., arXiv:2203.02155 (2022) and run in verl. The SPPO paper
+(arXiv:2604.08865) uses it with GAE gamma = lambda = 1, critic learning rate 1e-5, 50 critic warm-up steps
+and no KL, and argues its token-level credit assignment suffers from a "tail effect" on long reasoning.
+
+The critic is a language model with a scalar head that reads the prompt *and* the response: ``V(s_t)`` is its
+output at the position before response token ``t``, so it must use the policy's tokenizer. The 0/1 outcome
+reward is placed on the last response token, and GAE turns rewards and values into per-token advantages
+(with gamma = lambda = 1: ``A_t = R - V(s_t)``), whitened over the batch as in verl.
+
+One step: draw B prompts, sample one response each; old log-probs; values ``V(s_t)``; scores; token rewards
+(minus ``beta * KL_t`` with ``--kl.coef`` and ``--kl.in_reward``); GAE advantages and returns; critic update
+(clipped squared error, every step); actor update (clipped PPO with per-token ratios, eps 0.2, dual clip
+3.0, token-mean; skipped during the first ``critic_warmup`` steps). The loop around it is shared with every
+trainer (:func:`reasoning_gym.trainers.loop.run_training`).
+
+Simplified here: one process or FSDP2 under ``torchrun``, rollouts with transformers ``generate``, constant
+learning rates.
+
+CPU, tiny models: ``rgym train ppo`` (the CPU preset), or ``python -m reasoning_gym.trainers.ppo
+--run.steps 4 --prompts_per_step 8 --actor_optim.mini_batch_size 4 --critic_optim.mini_batch_size 4
+--rollout.max_new_tokens 32``. Several processes: ``torchrun --nproc_per_node 2 -m reasoning_gym.trainers.ppo
+...``. Paper settings (1.5B): ``--prompts_per_step 256 --actor_optim.mini_batch_size 128
+--critic_optim.mini_batch_size 256 --critic_optim.lr 1e-5 --critic_warmup 50 --rollout.max_new_tokens 8192``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from reasoning_gym.errors import ConfigError
+from reasoning_gym.trainers.advantages import gae_advantages, masked_whiten, outcome_token_rewards
+from reasoning_gym.trainers.config import (
+    EnvConfig,
+    EvalConfig,
+    FSDPConfig,
+    KLConfig,
+    ModelConfig,
+    OptimConfig,
+    PPOClipConfig,
+    RolloutConfig,
+    RunConfig,
+    SFTConfig,
+    check,
+    check_minibatch,
+    parse_config,
+)
+from reasoning_gym.trainers.loop import (
+    Run,
+    collect,
+    draw_prompts,
+    reference_kl,
+    rollout_metrics,
+    run_training,
+    update_actor,
+    update_critic,
+)
+from reasoning_gym.trainers.losses import value_loss
+from reasoning_gym.trainers.metrics import TrainResult, speed_metrics, timed
+from reasoning_gym.trainers.modeling import PackedBatch, load_tokenizer
+
+__all__ = ["Config", "PPOConfig", "main", "train"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PPOConfig:
+    """PPO (arXiv 1707.06347) with a token-level critic over prompt and response, and GAE."""
+
+    policy: ModelConfig = field(default_factory=ModelConfig)
+    """The policy to train."""
+    critic: ModelConfig = field(default_factory=ModelConfig)
+    """Critic backbone: a causal LM with the policy's tokenizer; it gets a new scalar head."""
+    critic_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-5, mini_batch_size=32))
+    """Critic optimizer and batching."""
+    critic_warmup: int = 0
+    """Steps at the start that train only the critic (the SPPO paper's PPO baseline: 50)."""
+    value_clip: float | None = 0.5
+    """Keep new values within this distance of the values at sampling time in the loss (none: no clip)."""
+    gamma: float = 1.0
+    """GAE discount."""
+    lam: float = 1.0
+    """GAE lambda."""
+    whiten_advantages: bool = True
+    """Normalise advantages to zero mean and unit variance over the batch's tokens (verl does)."""
+    env: EnvConfig = field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
+    """Where prompts come from and how responses are scored."""
+    rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(temperature=0.6))
+    """Sampling (temperature 0.6 as in the SPPO paper's baselines)."""
+    actor_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=32))
+    """Policy optimizer and batching."""
+    clip: PPOClipConfig = field(default_factory=PPOClipConfig)
+    """The clipped policy loss."""
+    kl: KLConfig = field(default_factory=KLConfig)
+    """Optional KL penalty towards the initial policy (off, as in the SPPO paper)."""
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    """Held-out evaluation during training."""
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    """Optional supervised warm start of the policy before RL."""
+    run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/ppo"))
+    """Steps, seed, output folder, checkpoints."""
+    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
+    """Sharding when launched with torchrun on several processes."""
+    prompts_per_step: int = 64
+    """Prompts per step, one response each."""
+
+    def __post_init__(self) -> None:
+        for name in ("actor_optim", "critic_optim"):
+            check_minibatch(self.prompts_per_step, "prompts_per_step", name, getattr(self, name).mini_batch_size)
+        check(self.critic_warmup >= 0, f"critic_warmup must be >= 0, got {self.critic_warmup}.")
+        check(
+            0 <= self.gamma <= 1 and 0 <= self.lam <= 1,
+            f"gamma and lam must be in [0, 1], got {self.gamma}, {self.lam}.",
+        )
+
+
+Config = PPOConfig
+
+
+def train(config: PPOConfig) -> TrainResult:
+    """Train ``config.policy`` with PPO for ``config.run.steps`` steps; see the module docstring.
+
+    Raises:
+        ConfigError: If the critic's tokenizer differs from the policy's (token values would not line up).
+    """
+    if load_tokenizer(config.critic.path).get_vocab() != load_tokenizer(config.policy.path).get_vocab():
+        raise ConfigError(
+            f"PPO's token-level critic must share the policy's tokenizer, but {config.critic.path!r} and "
+            f"{config.policy.path!r} tokenize differently; use --critic.path {config.policy.path}."
+        )
+    return run_training(config, _train_step, critic=True)
+
+
+def _train_step(run: Run, step: int) -> dict[str, Any]:
+    config, times = run.config, {}
+    episodes, batch, rewards, old_logp = collect(run, step, draw_prompts(run, config.prompts_per_step), times)
+    ref_logp, kl = reference_kl(run, batch, old_logp, times)
+    with timed(times, "time/values"):
+        values = _values(run, batch)
+    token_rewards = outcome_token_rewards(rewards, batch.response_mask)
+    if kl is not None and config.kl.in_reward:
+        token_rewards = token_rewards - config.kl.coef * kl
+    advantages, returns = gae_advantages(token_rewards, values, batch.response_mask, gamma=config.gamma, lam=config.lam)
+    if config.whiten_advantages:
+        advantages = masked_whiten(advantages, batch.response_mask)
+    with timed(times, "time/critic_update"):
+        metrics = _update_critic(run, batch, values, returns)
+    if step > config.critic_warmup:
+        with timed(times, "time/actor_update"):
+            metrics.update(update_actor(run, batch, old_logp, advantages, ref_logp=ref_logp))
+    tokens, generated = batch.attention_mask.sum().item(), batch.response_mask.sum().item()
+    return {
+        **rollout_metrics(run, episodes, batch, old_logp, advantages),
+        "critic/value_before_update": values[batch.response_mask.bool()].mean().item(),
+        **metrics,
+        **speed_metrics(times, tokens=tokens, generated=generated),
+    }
+
+
+def _token_values(run: Run, batch: PackedBatch) -> torch.Tensor:
+    """``V(s_t)`` ``[B, T]`` for each response token ``t``: the critic's output at the position before it."""
+    out = run.critic(batch.input_ids, batch.attention_mask)
+    width = batch.response_mask.shape[1]
+    return out[:, batch.prompt_width - 1 : batch.prompt_width - 1 + width].float()
+
+
+@torch.no_grad()
+def _values(run: Run, batch: PackedBatch) -> torch.Tensor:
+    rows = run.dist.shard(torch.arange(batch.input_ids.shape[0])).split(run.config.critic_optim.micro_batch_size)
+    parts = [_token_values(run, batch.select(r).to(run.device)).cpu() for r in rows]
+    return run.dist.gather_rows(torch.cat(parts))
+
+
+def _update_critic(run: Run, batch: PackedBatch, old_values: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:
+    """Clipped squared error between ``V(s_t)`` and the GAE returns, token-mean over each mini-batch."""
+
+    def loss_fn(rows: torch.Tensor, mini: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        micro = batch.select(rows).to(run.device)
+        return value_loss(
+            _token_values(run, micro),
+            old_values[rows].to(run.device),
+            returns[rows].to(run.device),
+            micro.response_mask,
+            clip=run.config.value_clip,
+            normalizer=batch.response_mask[mini].sum().clamp(min=1).item(),
+        )
+
+    return update_critic(run, batch.input_ids.shape[0], loss_fn)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: parse ``argv`` into a :class:`PPOConfig` and train."""
+    train(parse_config(PPOConfig, argv, prog="python -m reasoning_gym.trainers.ppo"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
