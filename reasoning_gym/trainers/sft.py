@@ -69,8 +69,11 @@ def warm_start(config: Any, dist: Any = None) -> ModelConfig:
         return config.policy
     out = sft_cache_dir(config) if config.sft.cache else Path(config.run.output_dir) / "sft"
     reuse = config.sft.cache and (out / "config.json").exists()
-    if not reuse and (dist is None or dist.is_main):
-        train_sft(config, out, device=dist.device if dist is not None else "cpu")
+    if dist is None or dist.is_main:
+        if reuse:
+            print(f"SFT warm start: reusing {out} (cached)", flush=True)
+        else:
+            train_sft(config, out, device=dist.device if dist is not None else "cpu")
     if dist is not None:
         dist.barrier()
     return dataclasses.replace(config.policy, path=str(out))
