@@ -202,3 +202,7 @@ def _overview(trainers: dict[str, str]) -> str:
         lines.append(f"  {shown:<20}{kwargs['help']} (--{dotted})")
     lines.append(f"  {'--config FILE':<20}start from a saved config.json instead of the preset")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
