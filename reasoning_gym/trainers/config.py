@@ -43,6 +43,7 @@ __all__ = [
     "RolloutConfig",
     "RunConfig",
     "SFTConfig",
+    "TrainerConfig",
     "apply_overrides",
     "build_parser",
     "check",
@@ -153,10 +154,17 @@ class RolloutConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OptimConfig:
-    """Optimizer and batching of one trained model (AdamW, constant learning rate)."""
+    """Optimizer, learning-rate schedule and batching of one trained model (AdamW)."""
 
     lr: float = 1e-6
-    """Learning rate."""
+    """Peak learning rate."""
+    schedule: Literal["constant", "linear", "cosine"] = "constant"
+    """Learning rate over the run after warm-up: constant, or a linear or cosine decay to min_lr_ratio * lr at
+    the last step."""
+    warmup_steps: int = 0
+    """Training steps of linear warm-up from lr / (warmup_steps + 1) to lr."""
+    min_lr_ratio: float = 0.0
+    """Final learning rate of a decaying schedule, as a fraction of lr."""
     weight_decay: float = 0.01
     """AdamW weight decay."""
     betas: tuple[float, float] = (0.9, 0.999)
@@ -172,6 +180,8 @@ class OptimConfig:
 
     def __post_init__(self) -> None:
         check(self.lr > 0, f"lr must be positive, got {self.lr}.")
+        check(self.warmup_steps >= 0, f"warmup_steps must be >= 0, got {self.warmup_steps}.")
+        check(0 <= self.min_lr_ratio <= 1, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}.")
         check(self.grad_clip > 0, f"grad_clip must be positive, got {self.grad_clip}.")
         check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}.")
         check(self.mini_batch_size >= 1, f"mini_batch_size must be >= 1, got {self.mini_batch_size}.")
@@ -299,6 +309,35 @@ class FSDPConfig:
     reshard_after_forward: bool = True
     """Free each decoder block's gathered parameters after its forward (saves memory, costs one more
     all-gather in backward)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainerConfig:
+    """The fields every trainer's config has.
+
+    Each trainer's config subclasses it, adds its own fields and redeclares a field only to change its default.
+    """
+
+    policy: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    """The policy to train."""
+    env: EnvConfig = dataclasses.field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
+    """Where prompts come from and how responses are scored."""
+    rollout: RolloutConfig = dataclasses.field(default_factory=lambda: RolloutConfig(temperature=0.6))
+    """Sampling (temperature 0.6, as in the SPPO paper for every method)."""
+    actor_optim: OptimConfig = dataclasses.field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=32))
+    """Policy optimizer and batching (mini-batches count responses, not prompts)."""
+    clip: PPOClipConfig = dataclasses.field(default_factory=PPOClipConfig)
+    """The clipped policy loss."""
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+    """Held-out evaluation during training."""
+    sft: SFTConfig = dataclasses.field(default_factory=SFTConfig)
+    """Optional supervised warm start of the policy before RL."""
+    run: RunConfig = dataclasses.field(default_factory=RunConfig)
+    """Steps, seed, output folder, checkpoints."""
+    fsdp: FSDPConfig = dataclasses.field(default_factory=FSDPConfig)
+    """Sharding when launched with torchrun on several processes."""
+    prompts_per_step: int = 64
+    """Prompts per step."""
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -192,6 +192,9 @@ class Distributed:
     def close(self) -> None:
         """Destroy the process group if :func:`init_distributed` created it (a caller's group is left alone)."""
         if self._owns_group and tdist.is_initialized():
+            # Wait for every rank first: rank 0 may still be writing the run's last files, and tearing the
+            # gloo group down under a peer that is still connected can abort that peer at exit.
+            tdist.barrier()
             tdist.destroy_process_group()
         self._owns_group = False
 
@@ -232,11 +235,16 @@ class Distributed:
                 module.reshard()
                 module.set_reshard_after_forward(_RESHARD_AFTER_FORWARD.get(module, True), recurse=False)
 
-    def full_state_dict(self, model: nn.Module) -> dict[str, torch.Tensor]:
-        """The full, unsharded weights on CPU: on rank 0 only (other ranks get ``{}``). All ranks must call it."""
+    def full_state_dict(self, model: nn.Module, *, every_rank: bool = False) -> dict[str, torch.Tensor]:
+        """The full, unsharded weights. All ranks must call it.
+
+        By default on CPU and on rank 0 only (other ranks get ``{}``), for saving. With ``every_rank`` each
+        rank gets the full tensors on its own device, e.g. to load into its own rollout engine.
+        """
         if not self.enabled:
-            return {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+            return {k: v.detach() if every_rank else v.detach().cpu() for k, v in model.state_dict().items()}
+        options = StateDictOptions(full_state_dict=True, cpu_offload=not every_rank)
+        return get_model_state_dict(model, options=options)
 
     def optimizer_state_dict(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
         """The optimizer's full state keyed by parameter name (rank 0; ``{}`` elsewhere). All ranks must call it.

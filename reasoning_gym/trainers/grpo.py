@@ -14,8 +14,8 @@ One step: draw B prompts; sample N responses each; score; (optional KL: log-prob
 policy); group-standardised advantages; clipped-PPO update over mini-batches. The loop around it is shared
 with every trainer (:func:`reasoning_gym.trainers.loop.run_training`).
 
-Simplified here: one process or FSDP2 under ``torchrun``, rollouts with transformers ``generate``, constant
-learning rate, no dynamic sampling.
+Runs on one process or FSDP2 under ``torchrun``; rollouts with transformers ``generate`` or vLLM
+(``--rollout.engine vllm``); learning-rate schedules from ``--actor_optim.schedule``. No dynamic sampling.
 
 CPU, tiny models: ``rgym train grpo`` (the CPU preset), or ``python -m reasoning_gym.trainers.grpo
 --run.steps 4 --prompts_per_step 4 --actor_optim.mini_batch_size 16 --rollout.max_new_tokens 32``.
@@ -32,16 +32,10 @@ from typing import Any
 
 from reasoning_gym.trainers.advantages import grpo_advantages
 from reasoning_gym.trainers.config import (
-    EnvConfig,
-    EvalConfig,
-    FSDPConfig,
     KLConfig,
-    ModelConfig,
     OptimConfig,
-    PPOClipConfig,
-    RolloutConfig,
     RunConfig,
-    SFTConfig,
+    TrainerConfig,
     check,
     check_minibatch,
     parse_config,
@@ -53,29 +47,13 @@ __all__ = ["Config", "GRPOConfig", "main", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class GRPOConfig:
+class GRPOConfig(TrainerConfig):
     """GRPO (arXiv 2402.03300): N samples per prompt, advantages standardised within each prompt's group."""
 
-    policy: ModelConfig = field(default_factory=ModelConfig)
-    """The policy to train."""
-    env: EnvConfig = field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
-    """Where prompts come from and how responses are scored."""
-    rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(temperature=0.6))
-    """Sampling (temperature 0.6 as in the SPPO paper's baselines)."""
     actor_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=256))
-    """Policy optimizer and batching (mini-batches count responses, not prompts)."""
-    clip: PPOClipConfig = field(default_factory=PPOClipConfig)
-    """The clipped policy loss."""
     kl: KLConfig = field(default_factory=KLConfig)
     """Optional KL penalty towards the initial policy (off, as in the SPPO paper)."""
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    """Held-out evaluation during training."""
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    """Optional supervised warm start of the policy before RL."""
     run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/grpo"))
-    """Steps, seed, output folder, checkpoints."""
-    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
-    """Sharding when launched with torchrun on several processes."""
     prompts_per_step: int = 32
     """Prompts per step; each gets num_generations responses."""
     num_generations: int = 8

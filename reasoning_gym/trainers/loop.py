@@ -61,7 +61,9 @@ from reasoning_gym.trainers.modeling import (
     optimizer_step,
     pack_batch,
     response_logprobs,
+    scheduled_lr,
     seed_everything,
+    set_lr,
 )
 from reasoning_gym.trainers.sft import warm_start
 
@@ -78,6 +80,7 @@ __all__ = [
     "rollout_metrics",
     "run_training",
     "setup",
+    "sync_engine",
     "update_actor",
     "update_critic",
 ]
@@ -128,7 +131,8 @@ def run_training(config: Any, train_step: StepFn, *, critic: bool) -> TrainResul
             if run.start_step == 1 and run.evaluator is not None:
                 _log(run, {"step": 0, **run.evaluator(run)})
             for step in range(run.start_step, config.run.steps + 1):
-                metrics = {"step": step, **train_step(run, step)}
+                lrs = _schedule(run, step)
+                metrics = {"step": step, **train_step(run, step), **lrs}
                 last = step == config.run.steps
                 if run.evaluator is not None and (last or step % config.eval.every == 0):
                     metrics.update(run.evaluator(run))
@@ -140,6 +144,16 @@ def run_training(config: Any, train_step: StepFn, *, critic: bool) -> TrainResul
     return TrainResult(Path(config.run.output_dir), config.run.steps, run.history)
 
 
+def _schedule(run: Run, step: int) -> dict[str, float]:
+    """Set this step's learning rates (``actor_optim``/``critic_optim`` schedules) and return them for the log."""
+    lrs = {}
+    for name, opt in (("actor", run.actor_opt), ("critic", run.critic_opt)):
+        if opt is not None:
+            lrs[f"{name}/lr"] = scheduled_lr(getattr(run.config, f"{name}_optim"), step, run.config.run.steps)
+            set_lr(opt, lrs[f"{name}/lr"])
+    return lrs
+
+
 def _log(run: Run, metrics: dict[str, Any]) -> None:
     if run.logger is not None:
         run.logger.log(metrics)
@@ -147,6 +161,8 @@ def _log(run: Run, metrics: dict[str, Any]) -> None:
 
 
 def _close(run: Run) -> None:
+    if hasattr(run.engine, "close"):  # a vLLM engine holds process-global state: only one may be open
+        run.engine.close()
     run.scorer.close()
     run.source.close()
     if run.evaluator is not None:
@@ -170,8 +186,9 @@ def setup(config: Any, dist: Distributed, *, critic: bool) -> Run:
     initial = warm_start(config, dist)  # before seeding: the cached warm start must not shift the RL seeds
     seed_everything(config.run.seed)
     policy, tokenizer = load_policy(_checkpointed(initial, resume_from, "policy"), dist.device)
-    dist.wrap(policy, config.fsdp)
+    # The engine first: vLLM copies the weights from the unsharded model; HF keeps the (then sharded) object.
     engine = make_engine(config.rollout.engine, policy, tokenizer, batch_size=config.rollout.batch_size)
+    dist.wrap(policy, config.fsdp)
     envs = [make_env(env_id, config.env.kwargs) for env_id in config.env.ids]
     run = Run(
         config, dist, policy, tokenizer, make_optimizer(policy, config.actor_optim), engine,
@@ -359,7 +376,18 @@ def update_actor(
             logs.append(metrics)
         norm, stepped = optimizer_step(run.policy, run.actor_opt, optim.grad_clip)
         logs.append({"actor/grad_norm": norm, "actor/skipped_steps": float(not stepped)})
+    sync_engine(run)
     return run.dist.mean_metrics(mean_metrics(logs))
+
+
+def sync_engine(run: Run) -> None:
+    """Load the updated policy weights into the rollout engine when it samples from its own copy (vLLM).
+
+    The HF engine generates with the policy object itself, so there is nothing to copy.
+    """
+    if getattr(run.engine, "model", None) is run.policy:
+        return
+    run.engine.load_weights(run.dist.full_state_dict(run.policy, every_rank=True))
 
 
 def update_critic(run: Run, num_rows: int, loss_fn: CriticLossFn) -> dict[str, float]:

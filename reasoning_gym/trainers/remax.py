@@ -14,8 +14,8 @@ One step: draw B prompts; sample one response each and decode one greedily; scor
 clipped-PPO update. The loop around it is shared with every trainer
 (:func:`reasoning_gym.trainers.loop.run_training`).
 
-Simplified here: one process or FSDP2 under ``torchrun``, rollouts with transformers ``generate``, constant
-learning rate.
+Runs on one process or FSDP2 under ``torchrun``; rollouts with transformers ``generate`` or vLLM
+(``--rollout.engine vllm``); learning-rate schedules from ``--actor_optim.schedule``.
 
 CPU, tiny models: ``rgym train remax`` (the CPU preset), or ``python -m reasoning_gym.trainers.remax
 --run.steps 4 --prompts_per_step 8 --actor_optim.mini_batch_size 4 --rollout.max_new_tokens 32``.
@@ -33,16 +33,10 @@ import torch
 
 from reasoning_gym.trainers.advantages import remax_advantages
 from reasoning_gym.trainers.config import (
-    EnvConfig,
-    EvalConfig,
-    FSDPConfig,
     KLConfig,
-    ModelConfig,
-    OptimConfig,
-    PPOClipConfig,
     RolloutConfig,
     RunConfig,
-    SFTConfig,
+    TrainerConfig,
     check_minibatch,
     parse_config,
 )
@@ -54,31 +48,16 @@ __all__ = ["Config", "ReMaxConfig", "main", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReMaxConfig:
+class ReMaxConfig(TrainerConfig):
     """ReMax (arXiv 2310.10505): one sample per prompt, baselined by the reward of the greedy response."""
 
-    prompts_per_step: int = 64
-    """Prompts per step; each gets one sampled and one greedy response."""
-    policy: ModelConfig = field(default_factory=ModelConfig)
-    """The policy to train."""
-    actor_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=32))
-    """Policy optimizer and batching."""
-    env: EnvConfig = field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
-    """Where prompts come from and how responses are scored."""
     rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(temperature=0.6))
     """Sampling of the trained response (the baseline response is always greedy)."""
-    clip: PPOClipConfig = field(default_factory=PPOClipConfig)
-    """The clipped policy loss."""
     kl: KLConfig = field(default_factory=KLConfig)
     """Optional KL penalty towards the initial policy (the SPPO paper's ReMax: 0.001, in the reward)."""
     run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/remax"))
-    """Steps, seed, output folder, checkpoints."""
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    """Held-out evaluation during training."""
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    """Optional supervised warm start of the policy before RL."""
-    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
-    """Sharding when launched with torchrun on several processes."""
+    prompts_per_step: int = 64
+    """Prompts per step; each gets one sampled and one greedy response."""
 
     def __post_init__(self) -> None:
         check_minibatch(self.prompts_per_step, "prompts_per_step", "actor_optim", self.actor_optim.mini_batch_size)

@@ -13,8 +13,8 @@ token-mean); with ``--kl.coef`` and ``--kl.in_reward``, ``beta * sum_t KL_t`` to
 subtracted from each reward first, as in verl.
 
 The loop around the step is shared with every trainer (:func:`reasoning_gym.trainers.loop.run_training`).
-Simplified here: one process or FSDP2 under ``torchrun``, rollouts with transformers ``generate``, constant
-learning rate.
+Runs on one process or FSDP2 under ``torchrun``; rollouts with transformers ``generate`` or vLLM
+(``--rollout.engine vllm``); learning-rate schedules from ``--actor_optim.schedule``.
 
 CPU, tiny models: ``rgym train rloo`` (the CPU preset), or ``python -m reasoning_gym.trainers.rloo
 --run.steps 4 --prompts_per_step 4 --actor_optim.mini_batch_size 20 --rollout.max_new_tokens 32``.
@@ -30,16 +30,10 @@ from typing import Any
 
 from reasoning_gym.trainers.advantages import rloo_advantages
 from reasoning_gym.trainers.config import (
-    EnvConfig,
-    EvalConfig,
-    FSDPConfig,
     KLConfig,
-    ModelConfig,
     OptimConfig,
-    PPOClipConfig,
-    RolloutConfig,
     RunConfig,
-    SFTConfig,
+    TrainerConfig,
     check,
     check_minibatch,
     parse_config,
@@ -51,33 +45,17 @@ __all__ = ["Config", "RLOOConfig", "main", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class RLOOConfig:
+class RLOOConfig(TrainerConfig):
     """RLOO (arXiv 2402.14740): N samples per prompt, each baselined by the mean reward of the other N - 1."""
 
-    num_generations: int = 5
-    """Responses per prompt, N; at least 2 (the SPPO paper uses 5)."""
-    prompts_per_step: int = 32
-    """Prompts per step; each gets num_generations responses."""
-    policy: ModelConfig = field(default_factory=ModelConfig)
-    """The policy to train."""
-    env: EnvConfig = field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
-    """Where prompts come from and how responses are scored."""
-    rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(temperature=0.6))
-    """Sampling (temperature 0.6 as in the SPPO paper's baselines)."""
     actor_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=160))
-    """Policy optimizer and batching (mini-batches count responses, not prompts)."""
     kl: KLConfig = field(default_factory=KLConfig)
     """Optional KL penalty towards the initial policy (the SPPO paper's RLOO: 0.001, in the reward)."""
-    clip: PPOClipConfig = field(default_factory=PPOClipConfig)
-    """The clipped policy loss."""
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    """Optional supervised warm start of the policy before RL."""
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    """Held-out evaluation during training."""
-    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
-    """Sharding when launched with torchrun on several processes."""
     run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/rloo"))
-    """Steps, seed, output folder, checkpoints."""
+    prompts_per_step: int = 32
+    """Prompts per step; each gets num_generations responses."""
+    num_generations: int = 5
+    """Responses per prompt, N; at least 2 (the SPPO paper uses 5)."""
 
     def __post_init__(self) -> None:
         check(self.num_generations >= 2, f"RLOO needs num_generations >= 2, got {self.num_generations}.")

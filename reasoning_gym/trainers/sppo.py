@@ -20,7 +20,7 @@ One step, in the order of the official code:
      token-mean, gradient norm clipped to 1.0.
 No KL penalty, no entropy bonus, no reference model.
 
-Simplified here: rollouts with transformers ``generate``, constant learning rates. Under ``torchrun`` the
+Rollouts with transformers ``generate`` or vLLM (``--rollout.engine vllm``). Under ``torchrun`` the
 policy and critic are sharded with FSDP2 and each process samples, scores and trains on its slice of the
 global batch (:mod:`reasoning_gym.trainers.distributed`); one process runs the same loop unwrapped.
 
@@ -48,15 +48,10 @@ import torch
 from reasoning_gym.rollout import encode_prompt
 from reasoning_gym.trainers.advantages import get_advantage_fn
 from reasoning_gym.trainers.config import (
-    EnvConfig,
-    EvalConfig,
-    FSDPConfig,
     ModelConfig,
     OptimConfig,
-    PPOClipConfig,
-    RolloutConfig,
     RunConfig,
-    SFTConfig,
+    TrainerConfig,
     check_minibatch,
     parse_config,
 )
@@ -78,31 +73,14 @@ __all__ = ["Config", "SPPOConfig", "main", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class SPPOConfig:
+class SPPOConfig(TrainerConfig):
     """Sequence-Level PPO (arXiv 2604.08865): prompt-only critic, A = R - V(s_p), clipped token-ratio loss."""
 
-    policy: ModelConfig = field(default_factory=ModelConfig)
-    """The policy to train."""
     critic: ModelConfig = field(default_factory=ModelConfig)
     """Critic backbone: any causal LM; it gets a new scalar head and keeps its own tokenizer."""
-    env: EnvConfig = field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
-    """Where prompts come from and how responses are scored."""
-    rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(temperature=0.6))
-    """Sampling (the paper samples at temperature 0.6)."""
-    actor_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=32))
-    """Policy optimizer and batching."""
     critic_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=5e-6, mini_batch_size=32))
     """Critic optimizer and batching."""
-    clip: PPOClipConfig = field(default_factory=PPOClipConfig)
-    """The clipped policy loss."""
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    """Held-out evaluation during training."""
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    """Optional supervised warm start of the policy before RL."""
     run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/sppo"))
-    """Steps, seed, output folder, checkpoints."""
-    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
-    """Sharding when launched with torchrun on several processes."""
     prompts_per_step: int = 64
     """Prompts per step, one response each (the paper: 256 for a 1.5B policy, 512 for 7B)."""
 

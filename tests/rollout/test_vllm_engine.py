@@ -166,6 +166,43 @@ def test_tied_embeddings_fall_back_to_rebuilding_with_a_warning(tiny, tmp_path):
         engine.close()
 
 
+def _sppo_with_vllm(tiny, tmp_path, name):
+    from reasoning_gym.trainers.config import EnvConfig, OptimConfig, RolloutConfig, RunConfig
+    from reasoning_gym.trainers.sppo import SPPOConfig, train
+
+    path = str(tiny[0])
+    config = SPPOConfig(
+        policy=ModelConfig(path=path),
+        critic=ModelConfig(path=path),
+        env=EnvConfig(id="rg/Arithmetic-v0", kwargs={"split": "train"}),
+        rollout=RolloutConfig(engine="vllm", temperature=1.0, max_new_tokens=8, batch_size=8),
+        actor_optim=OptimConfig(lr=1e-2, mini_batch_size=4, micro_batch_size=4),
+        critic_optim=OptimConfig(lr=1e-3, mini_batch_size=4, micro_batch_size=4),
+        run=RunConfig(output_dir=str(tmp_path / name), steps=3, save_every=0, seed=0),
+        prompts_per_step=4,
+    )
+    return train(config).history
+
+
+def test_trainer_syncs_updated_weights_into_the_vllm_engine(tiny, tmp_path, monkeypatch):
+    """After each actor update the trainer loads the new weights into vLLM (issue 4).
+
+    `rollout/logprob_diff` compares vLLM's sampling log-probs with the trainer's forward pass of the current
+    policy on the same tokens. With a large learning rate the policy moves every step, so without the sync
+    the difference grows after step 1 -- the control run with the sync disabled shows this test can fail.
+    """
+    from reasoning_gym.trainers import loop
+
+    synced = _sppo_with_vllm(tiny, tmp_path, "synced")
+    assert [m["step"] for m in synced] == [1, 2, 3]
+    assert all(m["rollout/logprob_diff"] < TOL for m in synced), [m["rollout/logprob_diff"] for m in synced]
+
+    monkeypatch.setattr(loop, "sync_engine", lambda run: None)
+    stale = _sppo_with_vllm(tiny, tmp_path, "stale")
+    assert stale[0]["rollout/logprob_diff"] < TOL  # step 1 samples from the initial weights either way
+    assert max(m["rollout/logprob_diff"] for m in stale[1:]) > 100 * TOL
+
+
 def test_eval_backends_agree_at_temperature_zero(tiny, tmp_path):
     """`rgym eval --backend vllm` and `--backend hf` give the same verdicts for greedy decoding (issue 5).
 

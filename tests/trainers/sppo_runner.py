@@ -1,8 +1,9 @@
-"""Run the SPPO command line in a subprocess with a cheap, deterministic Gymnasium env registered.
+"""Run a trainer's command line in a subprocess with a cheap, deterministic Gymnasium env registered.
 
 The built-in envs grade in a verifier worker pool whose start-up (importing sympy in fresh processes) costs
 several seconds on a loaded 2-core machine; subprocess tests use this env instead. Usage (also under
-``torchrun``): ``python tests/trainers/sppo_runner.py --env.id rgtest/LastDigit-v0 --env.kwargs '{}' ...``.
+``torchrun``): ``python tests/trainers/sppo_runner.py [ALGORITHM] --env.id rgtest/LastDigit-v0 --env.kwargs '{}' ...``
+(ALGORITHM defaults to sppo).
 """
 
 import string
@@ -37,6 +38,8 @@ if ENV_ID not in gym.registry:
 
 
 if __name__ == "__main__":
-    from reasoning_gym.trainers.sppo import main
+    from reasoning_gym.trainers import TRAINERS, get_trainer
 
-    sys.exit(main(sys.argv[1:]))
+    args = sys.argv[1:]
+    name = args.pop(0) if args and args[0] in TRAINERS else "sppo"
+    sys.exit(get_trainer(name).main(args))
