@@ -140,3 +140,13 @@ def test_command_line_entry_point(tmp_path, models):
 def test_batch_sizes_are_validated_with_the_fix_in_the_message():
     with pytest.raises(ConfigError, match=r"must be a multiple of actor_optim.mini_batch_size \(3\)"):
         SPPOConfig(prompts_per_step=8, actor_optim=OptimConfig(mini_batch_size=3, micro_batch_size=1))
+
+
+def test_learning_rate_schedule_is_applied_and_logged(tmp_path, models):
+    actor = OptimConfig(lr=1e-3, schedule="linear", min_lr_ratio=0.5, mini_batch_size=2, micro_batch_size=1)
+    critic = OptimConfig(lr=1e-3, warmup_steps=2, mini_batch_size=4, micro_batch_size=2)
+    config = tiny_config(tmp_path, models, actor_optim=actor, critic_optim=critic,
+                         run=RunConfig(output_dir=str(tmp_path / "run"), steps=3, save_every=0, seed=0))  # fmt: skip
+    rows = train(config).history
+    assert [m["actor/lr"] for m in rows] == pytest.approx([1e-3 * f for f in (5 / 6, 4 / 6, 3 / 6)])
+    assert [m["critic/lr"] for m in rows] == pytest.approx([1e-3 / 3, 2e-3 / 3, 1e-3])
