@@ -3,6 +3,8 @@
 * :func:`clipped_pg_loss` -- the PPO clipped surrogate with a per-token ratio, dual clip for negative
   advantages and a clamped log-ratio (verl's "vanilla" loss, used by SPPO, PPO, GRPO, RLOO and ReMax).
 * :func:`value_loss` -- the clipped squared-error loss of a token-level PPO critic.
+* :func:`token_bce_value_loss` -- the same critic trained with binary cross-entropy instead, ``V(s_t) =
+  sigmoid(logit_t)`` against the return (the "PPO + BCE" control of arXiv 2604.08865 Fig. 4).
 * :func:`bce_value_loss` -- SPPO's critic loss: binary cross-entropy between ``sigmoid(logit)`` at the last
   prompt token and the 0/1 outcome (arXiv 2604.08865 Eq. 2).
 * :func:`kl_penalty` -- an optional KL term to a reference policy, with the estimator picked by name;
@@ -39,6 +41,7 @@ __all__ = [
     "get_policy_loss",
     "kl_penalty",
     "masked_mean",
+    "token_bce_value_loss",
     "token_kl",
     "value_loss",
 ]
@@ -195,6 +198,50 @@ def value_loss(
             "loss/value": 0.5 * aggregate(per_token, mask, agg).item(),
             "critic/vf_clipfrac": masked_mean(clip_hit.float(), mask).item(),
             "critic/value_mean": masked_mean(values, mask).item(),
+        }
+    return loss, metrics
+
+
+def token_bce_value_loss(
+    logits: Tensor,
+    returns: Tensor,
+    mask: Tensor,
+    *,
+    agg: Aggregation = "token_mean",
+    normalizer: float | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """Per-token binary cross-entropy of a token-level critic: ``V(s_t) = sigmoid(logit_t)`` against ``G_t``.
+
+    With a 0/1 outcome reward and ``gamma = lambda = 1`` every return ``G_t`` is the reward itself, so this is
+    SPPO's critic loss applied at every response position instead of once at the prompt. Returns outside
+    [0, 1] (a KL penalty inside the reward can push them below 0) are clamped into it; returns strictly
+    inside (``gamma < 1``, ``lambda < 1``) are soft targets, which binary cross-entropy accepts. There is no
+    value clipping: a bounded sigmoid needs none, and SPPO's critic has none either.
+
+    Args:
+        logits: Critic logits ``[B, T]`` (with grad), one per response token.
+        returns: Targets ``G_t`` ``[B, T]``, e.g. from
+            :func:`~reasoning_gym.trainers.advantages.gae_advantages` on sigmoid values.
+        mask: Response mask ``[B, T]``.
+        agg: How to reduce per-token losses.
+        normalizer: Mini-batch token (or sequence) count for exact gradient accumulation.
+
+    Returns:
+        ``(loss, metrics)`` with ``loss/value`` (the mean per-token cross-entropy), ``critic/value_mean``
+        (mean ``sigmoid(logit)``) and ``critic/target_clampfrac`` (share of returns clamped into [0, 1]).
+    """
+    if logits.shape != returns.shape or logits.shape != mask.shape:
+        shapes = f"{tuple(logits.shape)}, {tuple(returns.shape)} and {tuple(mask.shape)}"
+        raise ValueError(f"logits, returns and mask must all be [B, T] of one shape; got {shapes}.")
+    returns = returns.detach().to(logits.dtype)
+    targets = returns.clamp(0.0, 1.0)
+    per_token = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    loss = aggregate(per_token, mask, agg, normalizer=normalizer)
+    with torch.no_grad():
+        metrics = {
+            "loss/value": aggregate(per_token, mask, agg).item(),
+            "critic/value_mean": masked_mean(torch.sigmoid(logits), mask).item(),
+            "critic/target_clampfrac": masked_mean((targets != returns).float(), mask).item(),
         }
     return loss, metrics
 

@@ -10,14 +10,18 @@ output at the position before response token ``t``, so it must use the policy's 
 reward is placed on the last response token, and GAE turns rewards and values into per-token advantages
 (with gamma = lambda = 1: ``A_t = R - V(s_t)``), whitened over the batch as in verl.
 
+``--critic_loss bce`` is the paper's "PPO + BCE" control (Fig. 4): the same token-level critic and GAE, but
+``V(s_t) = sigmoid(logit_t)`` trained with binary cross-entropy against the returns, as SPPO trains its
+prompt-only critic; it tests whether the loss, rather than the sequence-level advantage, explains SPPO's gain.
+
 One step: draw B prompts, sample one response each; old log-probs; values ``V(s_t)``; scores; token rewards
 (minus ``beta * KL_t`` with ``--kl.coef`` and ``--kl.in_reward``); GAE advantages and returns; critic update
-(clipped squared error, every step); actor update (clipped PPO with per-token ratios, eps 0.2, dual clip
-3.0, token-mean; skipped during the first ``critic_warmup`` steps). The loop around it is shared with every
-trainer (:func:`reasoning_gym.trainers.loop.run_training`).
+(clipped squared error, or cross-entropy, every step); actor update (clipped PPO with per-token ratios, eps
+0.2, dual clip 3.0, token-mean; skipped during the first ``critic_warmup`` steps). The loop around it is
+shared with every trainer (:func:`reasoning_gym.trainers.loop.run_training`).
 
-Simplified here: one process or FSDP2 under ``torchrun``, rollouts with transformers ``generate``, constant
-learning rates.
+Runs on one process or FSDP2 under ``torchrun``; rollouts with transformers ``generate`` or vLLM
+(``--rollout.engine vllm``); learning-rate schedules from ``--actor_optim.schedule``.
 
 CPU, tiny models: ``rgym train ppo`` (the CPU preset), or ``python -m reasoning_gym.trainers.ppo
 --run.steps 4 --prompts_per_step 8 --actor_optim.mini_batch_size 4 --critic_optim.mini_batch_size 4
@@ -29,23 +33,18 @@ CPU, tiny models: ``rgym train ppo`` (the CPU preset), or ``python -m reasoning_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from reasoning_gym.errors import ConfigError
 from reasoning_gym.trainers.advantages import gae_advantages, masked_whiten, outcome_token_rewards
 from reasoning_gym.trainers.config import (
-    EnvConfig,
-    EvalConfig,
-    FSDPConfig,
     KLConfig,
     ModelConfig,
     OptimConfig,
-    PPOClipConfig,
-    RolloutConfig,
     RunConfig,
-    SFTConfig,
+    TrainerConfig,
     check,
     check_minibatch,
     parse_config,
@@ -60,19 +59,17 @@ from reasoning_gym.trainers.loop import (
     update_actor,
     update_critic,
 )
-from reasoning_gym.trainers.losses import value_loss
+from reasoning_gym.trainers.losses import token_bce_value_loss, value_loss
 from reasoning_gym.trainers.metrics import TrainResult, speed_metrics, timed
 from reasoning_gym.trainers.modeling import PackedBatch, load_tokenizer
 
-__all__ = ["Config", "PPOConfig", "main", "train"]
+__all__ = ["Config", "PPOConfig", "critic_outputs", "main", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class PPOConfig:
+class PPOConfig(TrainerConfig):
     """PPO (arXiv 1707.06347) with a token-level critic over prompt and response, and GAE."""
 
-    policy: ModelConfig = field(default_factory=ModelConfig)
-    """The policy to train."""
     critic: ModelConfig = field(default_factory=ModelConfig)
     """Critic backbone: a causal LM with the policy's tokenizer; it gets a new scalar head."""
     critic_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-5, mini_batch_size=32))
@@ -80,31 +77,21 @@ class PPOConfig:
     critic_warmup: int = 0
     """Steps at the start that train only the critic (the SPPO paper's PPO baseline: 50)."""
     value_clip: float | None = 0.5
-    """Keep new values within this distance of the values at sampling time in the loss (none: no clip)."""
+    """Keep new values within this distance of the values at sampling time in the loss (none: no clip); mse only."""
+    critic_loss: Literal["mse", "bce"] = "mse"
+    """mse: V(s_t) is the critic's output, trained with the clipped squared error. bce: V(s_t) = sigmoid(output),
+    trained with binary cross-entropy against the returns (the paper's PPO + BCE ablation; no value clip). A
+    return outside [0, 1], which a KL penalty in the reward can cause, is clamped into it; gamma or lam below
+    1 give soft targets inside [0, 1]."""
     gamma: float = 1.0
     """GAE discount."""
     lam: float = 1.0
     """GAE lambda."""
     whiten_advantages: bool = True
     """Normalise advantages to zero mean and unit variance over the batch's tokens (verl does)."""
-    env: EnvConfig = field(default_factory=lambda: EnvConfig(kwargs={"split": "train"}))
-    """Where prompts come from and how responses are scored."""
-    rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(temperature=0.6))
-    """Sampling (temperature 0.6 as in the SPPO paper's baselines)."""
-    actor_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-6, mini_batch_size=32))
-    """Policy optimizer and batching."""
-    clip: PPOClipConfig = field(default_factory=PPOClipConfig)
-    """The clipped policy loss."""
     kl: KLConfig = field(default_factory=KLConfig)
     """Optional KL penalty towards the initial policy (off, as in the SPPO paper)."""
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    """Held-out evaluation during training."""
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    """Optional supervised warm start of the policy before RL."""
     run: RunConfig = field(default_factory=lambda: RunConfig(output_dir="runs/ppo"))
-    """Steps, seed, output folder, checkpoints."""
-    fsdp: FSDPConfig = field(default_factory=FSDPConfig)
-    """Sharding when launched with torchrun on several processes."""
     prompts_per_step: int = 64
     """Prompts per step, one response each."""
 
@@ -161,32 +148,46 @@ def _train_step(run: Run, step: int) -> dict[str, Any]:
     }
 
 
-def _token_values(run: Run, batch: PackedBatch) -> torch.Tensor:
-    """``V(s_t)`` ``[B, T]`` for each response token ``t``: the critic's output at the position before it."""
-    out = run.critic(batch.input_ids, batch.attention_mask)
+def critic_outputs(critic: Any, batch: PackedBatch) -> torch.Tensor:
+    """A token-level critic's output ``[B, T]`` for each response token ``t``, at the position before it.
+
+    It is ``V(s_t)`` itself for a critic trained with ``critic_loss="mse"`` and the logit of ``V(s_t)`` for
+    one trained with ``"bce"``. ``batch`` must be on the critic's device.
+    """
+    out = critic(batch.input_ids, batch.attention_mask)
     width = batch.response_mask.shape[1]
     return out[:, batch.prompt_width - 1 : batch.prompt_width - 1 + width].float()
 
 
+def _token_values(run: Run, batch: PackedBatch) -> torch.Tensor:
+    return critic_outputs(run.critic, batch)
+
+
 @torch.no_grad()
 def _values(run: Run, batch: PackedBatch) -> torch.Tensor:
+    """``V(s_t)`` ``[B, T]`` of every response token (probabilities with ``critic_loss="bce"``), for GAE."""
     rows = run.dist.shard(torch.arange(batch.input_ids.shape[0])).split(run.config.critic_optim.micro_batch_size)
     parts = [_token_values(run, batch.select(r).to(run.device)).cpu() for r in rows]
-    return run.dist.gather_rows(torch.cat(parts))
+    values = run.dist.gather_rows(torch.cat(parts))
+    return torch.sigmoid(values) if run.config.critic_loss == "bce" else values
 
 
 def _update_critic(run: Run, batch: PackedBatch, old_values: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:
-    """Clipped squared error between ``V(s_t)`` and the GAE returns, token-mean over each mini-batch."""
+    """Clipped squared error (or cross-entropy) between ``V(s_t)`` and the GAE returns, token-mean per mini-batch."""
 
     def loss_fn(rows: torch.Tensor, mini: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         micro = batch.select(rows).to(run.device)
+        normalizer = batch.response_mask[mini].sum().clamp(min=1).item()
+        if run.config.critic_loss == "bce":
+            targets = returns[rows].to(run.device)
+            return token_bce_value_loss(_token_values(run, micro), targets, micro.response_mask, normalizer=normalizer)
         return value_loss(
             _token_values(run, micro),
             old_values[rows].to(run.device),
             returns[rows].to(run.device),
             micro.response_mask,
             clip=run.config.value_clip,
-            normalizer=batch.response_mask[mini].sum().clamp(min=1).item(),
+            normalizer=normalizer,
         )
 
     return update_critic(run, batch.input_ids.shape[0], loss_fn)

@@ -65,6 +65,19 @@ def test_ppo_trains_its_token_level_critic(tmp_path):
         assert not torch.equal(value, after[key]), f"Critic parameter {key} has not changed."
 
 
+def test_ppo_with_a_bce_critic_trains_it_and_keeps_values_in_0_1(tmp_path):
+    config = make_config("ppo", tmp_path, critic_loss="bce")
+    critic_before = dict(Critic.from_pretrained(TINY).named_parameters())
+    result = get_trainer("ppo").train(config)
+    for metrics in result.history:
+        assert math.isfinite(metrics["loss/value"]) and math.isfinite(metrics["loss/policy"]), metrics
+        assert 0 < metrics["critic/value_before_update"] < 1  # sigmoid values, not raw outputs
+        assert "critic/vf_clipfrac" not in metrics  # no value clip with BCE
+    after = dict(Critic.from_pretrained(str(tmp_path / "ppo" / "checkpoint-2" / "critic")).named_parameters())
+    for key, value in critic_before.items():
+        assert not torch.equal(value, after[key]), f"Critic parameter {key} has not changed."
+
+
 def test_ppo_critic_warmup_leaves_the_policy_alone(tmp_path):
     config = make_config("ppo", tmp_path, critic_warmup=2)
     before = load_policy(config.policy)[0].state_dict()

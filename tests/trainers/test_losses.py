@@ -14,6 +14,7 @@ from reasoning_gym.trainers.losses import (
     get_kl_estimator,
     get_policy_loss,
     kl_penalty,
+    token_bce_value_loss,
     value_loss,
 )
 
@@ -125,6 +126,30 @@ def test_bce_value_loss_hand_computed():
 def test_bce_value_loss_rejects_per_token_logits():
     with pytest.raises(ValueError, match=re.escape("must both be 1-D")):
         bce_value_loss(torch.zeros(2, 3), torch.zeros(2))
+
+
+def test_token_bce_value_loss_hand_computed():
+    logits = torch.tensor([[0.0, math.log(3.0), 5.0]], requires_grad=True)  # V = 0.5, 0.75, ~0.99
+    mask = torch.tensor([[1, 1, 0]])
+    loss, m = token_bce_value_loss(logits, row(1.0, 0.0, 1.0), mask)
+    # -log 0.5 and -log(1 - 0.75) on the two real tokens; the padded third is ignored
+    assert loss.item() == pytest.approx((math.log(2) + math.log(4)) / 2, abs=1e-6)
+    assert m["loss/value"] == pytest.approx(loss.item())
+    assert m["critic/value_mean"] == pytest.approx(0.625)
+    assert m["critic/target_clampfrac"] == 0.0
+    loss.backward()  # d/dlogit BCE = (sigmoid - target) / tokens, 0 on padding
+    torch.testing.assert_close(logits.grad, torch.tensor([[(0.5 - 1) / 2, 0.75 / 2, 0.0]]))
+
+
+def test_token_bce_value_loss_clamps_returns_into_0_1_and_takes_soft_targets():
+    logits = torch.zeros(1, 3)  # V = 0.5 everywhere
+    loss, m = token_bce_value_loss(logits, row(-0.2, 1.5, 0.25), torch.ones(1, 3), normalizer=6)
+    # targets 0, 1, 0.25: BCE(0.5, y) = log 2 for any y; summed over 3 tokens, divided by the normalizer 6
+    assert loss.item() == pytest.approx(3 * math.log(2) / 6, abs=1e-6)
+    assert m["loss/value"] == pytest.approx(math.log(2), abs=1e-6)  # the batch's own mean
+    assert m["critic/target_clampfrac"] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=re.escape("must all be [B, T] of one shape")):
+        token_bce_value_loss(torch.zeros(2), torch.zeros(2), torch.ones(2, 1))
 
 
 def test_kl_estimators_hand_computed():
