@@ -87,7 +87,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 #: Short flags of ``rgym train``: flag -> (dotted config path, argparse keyword arguments).
 SHORTCUTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "--policy": ("policy.path", {"metavar": "MODEL", "help": "policy: hub id, folder, or tiny/tiny-qwen2/small"}),
+    "--policy": (
+        "policy.path",
+        {"metavar": "MODEL", "help": "policy: hub id, folder, tiny/tiny-qwen2/small or smollm2-135m"},
+    ),
     "--critic": ("critic.path", {"metavar": "MODEL", "help": "critic backbone (sppo, ppo)"}),
     "--steps": ("run.steps", {"type": int, "metavar": "N", "help": "training steps"}),
     "--seed": ("run.seed", {"type": int, "metavar": "S", "help": "random seed"}),

@@ -82,7 +82,7 @@ class ModelConfig:
     """Which model to load and how."""
 
     path: str = "tiny"
-    """Hugging Face folder or hub id, or a built-in tiny model: tiny, tiny-qwen2, small."""
+    """Hugging Face folder or hub id, a built-in tiny model (tiny, tiny-qwen2, small), or smollm2-135m."""
     dtype: Literal["float32", "bfloat16"] = "float32"
     """Dtype of the weights."""
     gradient_checkpointing: bool = False
