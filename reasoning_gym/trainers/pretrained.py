@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
 from reasoning_gym.errors import MissingDependencyError
-from reasoning_gym.trainers.tiny import _default_cache
+from reasoning_gym.trainers.tiny import _default_cache, build_folder_atomically
 
 __all__ = [
     "INSTALL_SMOLLM2",
@@ -115,17 +113,7 @@ def convert_smollm2(dest: str | os.PathLike | None = None) -> Path:
     if (final / "config.json").exists():
         return final
     smollm2_gguf_path()  # fail with the install command before creating any folder
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
-    try:
-        _write_plain_folder(tmp)
-        os.rename(tmp, final)  # atomic; readers never see a half-written folder
-    except OSError:
-        if not (final / "config.json").exists():  # not a lost race with another process: a real error
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return build_folder_atomically(final, _write_plain_folder)
 
 
 def _write_plain_folder(out: Path) -> None:

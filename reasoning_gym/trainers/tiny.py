@@ -26,6 +26,7 @@ import os
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,7 @@ __all__ = [
     "CHATML_TEMPLATE",
     "TINY_MODELS",
     "TinySpec",
+    "build_folder_atomically",
     "build_tiny_model",
     "tiny_corpus",
     "tiny_model_path",
@@ -224,13 +226,22 @@ def tiny_model_path(name: str = "tiny", cache_dir: str | os.PathLike | None = No
     root = Path(cache_dir) if cache_dir else _default_cache() / "models"
     recipe = json.dumps([TINY_FORMAT_VERSION, asdict(spec), tiny_corpus()], sort_keys=True)
     final = root / f"{name}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+    return build_folder_atomically(final, lambda tmp: build_tiny_model(tmp, spec))
+
+
+def build_folder_atomically(final: Path, build: Callable[[Path], None]) -> Path:
+    """Return the model folder ``final``, first running ``build(tmp)`` and renaming ``tmp`` to it if it is missing.
+
+    A folder counts as complete when it has ``config.json``. The rename is atomic, so readers (other processes,
+    other test workers) never see a half-written folder; losing the race to another builder is not an error.
+    """
     if (final / "config.json").exists():
         return final
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     try:
-        build_tiny_model(tmp, spec)
-        os.rename(tmp, final)  # atomic; readers never see a half-written folder
+        build(tmp)
+        os.rename(tmp, final)
     except OSError:
         if not (final / "config.json").exists():  # not a lost race with another process: a real error
             raise

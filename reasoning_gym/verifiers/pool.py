@@ -156,7 +156,7 @@ class DeadlinePool:
             "Check that new processes can be started here (ulimit -u, memory) and that the verifier's "
             "dependencies import cleanly in a fresh interpreter. Workers are started with 'spawn', which "
             "imports your main script again: a script that scores at module level must do so under "
-            "`if __name__ == \"__main__\":`."
+            '`if __name__ == "__main__":`.'
         )
 
     def _discard(self, worker: _Worker) -> None:
