@@ -414,13 +414,17 @@ def by_method(results: Iterable[RunResult]) -> dict[str, list[RunResult]]:
     return groups
 
 
-def mean_curve(runs: Sequence[RunResult]) -> Curve:
-    """Average a method's runs point by point. All runs of a method evaluate at the same steps."""
+def mean_curve(runs: Sequence[RunResult], *, gain: bool = False) -> Curve:
+    """Average a method's runs point by point. All runs of a method evaluate at the same steps.
+
+    With ``gain``, each run's accuracy is taken relative to its own start (step 0). The seeds' warm starts
+    differ a lot, so these paired differences show the effect of training with far less seed noise.
+    """
     steps = runs[0].steps
     for run in runs:
         if run.steps != steps:
             raise RuntimeError(f"{run.folder} evaluated at steps {run.steps}, the other seeds at {steps}.")
-    columns = list(zip(*(r.accuracy for r in runs)))
+    columns = list(zip(*([a - r.accuracy[0] * gain for a in r.accuracy] for r in runs)))
     return Curve(
         label=runs[0].job.method.label,
         algo=runs[0].job.method.algo,
@@ -495,7 +499,14 @@ def write_report(out_dir: Path, name: str, sections: Sequence[str]) -> Path:
 
 
 def plot_curves(
-    png: Path, curves: Sequence[Curve], *, x: str, xlabel: str, title: str, hline: float | None = None
+    png: Path,
+    curves: Sequence[Curve],
+    *,
+    x: str,
+    xlabel: str,
+    title: str,
+    hline: float | None = None,
+    ylabel: str = "held-out accuracy (greedy)",
 ) -> Path:
     """Plot mean held-out accuracy ± std (shaded) of each curve against ``x`` (``wall_s``, ``samples`` or ``steps``)."""
     fig, ax = new_figure()
@@ -509,7 +520,7 @@ def plot_curves(
         ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
     if hline is not None:
         ax.axhline(hline, color="black", linestyle=":", linewidth=1, label=f"target {hline:.3f}")
-    ax.set(xlabel=xlabel, ylabel="held-out accuracy (greedy)", title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     return save_figure(fig, ax, png)
 
 

@@ -16,7 +16,7 @@ EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 EXPECTED = {
     "time_to_target.py": (
         "time_to_target.md",
-        ["time_to_target_wallclock.png", "time_to_target_samples.png"],
+        ["time_to_target_wallclock.png", "time_to_target_samples.png", "time_to_target_gain.png"],
         ["SPPO (N=1)", "GRPO (N=8)", "RLOO (N=5)", "ReMax", "PPO-GAE"],
     ),
     "bce_ablation.py": (
