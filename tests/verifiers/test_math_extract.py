@@ -51,12 +51,12 @@ EXTRACTED = [
     (r"The answer is \(5\).", "5"),
     ("The answer is 5 because 2 + 3 = 5.", "5"),
     ("The answer is:\n$$ 7 $$", "7"),
-    ("Answer: 1. Answer: 2.", "2"),
+    ("Answer: 2. Answer: 2.", "2"),
     ("The answer is 3, since the rest cancel.", "3"),
     # GSM8K: the last #### line
     ("She makes 9 * 2 = $<<9*2=18>>18.\n#### 18", "18"),
     ("#### 1,000", "1,000"),
-    ("#### 5\n#### 6", "6"),
+    ("#### 6\n#### 6", "6"),
     ("so #### 7", "7"),
 ]
 
@@ -110,6 +110,11 @@ HEDGES = [
     "The answer is 2 or 3.",
     "Final answer: either 4 or 5",
     "Answer: $5$ or $6$",
+    # two final statements that disagree
+    "The answer is 20. Final answer: 22",
+    "The answer is 3.\nThe answer is 4.",
+    "Answer: 1. Answer: 2.",
+    "#### 5\n#### 6",
     # a different value offered right after the box
     r"$\boxed{5}$ or 7",
     r"\boxed{5} (or maybe $7$)",

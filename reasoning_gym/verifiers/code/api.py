@@ -188,9 +188,10 @@ def _timed_out(out: RunOutcome, timeout_s: float) -> bool:
 def build_verdict(plan: TestPlan, out: RunOutcome, code: str, info: dict, timeout_s: float = 0.0) -> Verdict:
     """Turn what was observed during a run into a verdict (pure; exposed for tests)."""
     details = _details(plan, info)
-    # Verdicts land in env info, which must be deterministic: no wall-clock or CPU-time fields here.
-    exit_info = {k: v for k, v in (out.exit or {}).items() if k not in ("cpu_s", "wall_s")} if out.exit else None
-    details.update(output_bytes=out.output_bytes, judge_calls=out.judge_calls, exit=exit_info)
+    # Verdicts land in env info, which must be deterministic: no timings, pids or memory counters, and not the
+    # worker's exit report either. The runner waits for that report only when the verdict needs it (a crash,
+    # a lost result), so whether it is there otherwise is a race; what it decides shows in status and reason.
+    details.update(output_bytes=out.output_bytes, judge_calls=out.judge_calls)
     events = out.events
     if out.infra_error:
         return _verdict(0.0, "sandbox_error", code, f"sandbox failure (retried): {out.infra_error}", details)

@@ -16,6 +16,7 @@ quantifiers.
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import dataclass
 
@@ -73,6 +74,10 @@ _STATEMENT = re.compile(
     r"|(?:^|(?<=\s))####",
     re.IGNORECASE | re.MULTILINE,
 )
+#: A LaTeX command or ``\text{...}``-style word, removed before looking for prose words.
+_LATEX_WORD = re.compile(r"\\[a-zA-Z]+")
+#: A word of four or more letters: the statement is a sentence, not a bare answer.
+_PROSE_WORD = re.compile(r"[a-zA-Z]{4,}")
 _SENTENCE_END = re.compile(
     r"\.(?=\s|$)|[,;]?\s+(?:because|since|as\s+(?:the|it|we|this)|which|where|given|so\s+the|thus|hence)\b",
     re.IGNORECASE,
@@ -226,16 +231,32 @@ def _statement_text(text: str, start: int) -> str:
     return re.sub(r"[\s.,;:!]+$", "", line).strip()
 
 
+def _answer_like(statement: str) -> bool:
+    """Whether a final statement's text is a bare answer ("22", "x = 5", "\\frac{1}{2}"), not a sentence.
+
+    Prose ("The final answer is ...", "To solve it we add") is left out of the hedge check below: only the
+    last statement counts for it, as before, so a sentence that merely starts with "Answer:" is no hedge.
+    """
+    bare = _LATEX_WORD.sub(" ", statement)
+    return len(statement) <= 60 and _PROSE_WORD.search(bare) is None
+
+
 def _from_statement(text: str) -> Extraction | None:
-    last = None
-    for match in _STATEMENT.finditer(text):
-        last = match
-    if last is None:
+    # Only the last few statements are read: a page of "The answer is" costs no more than a handful.
+    recent: collections.deque[re.Match[str]] = collections.deque(_STATEMENT.finditer(text), MAX_DISTINCT_BOXES + 1)
+    if not recent:
         return None
+    last = recent[-1]
     answer = _statement_text(text, last.end())
     if not answer:
         return None
     kind = "gsm8k ####" if last.group(0).lstrip().startswith("####") else "final statement"
+    if _answer_like(answer):
+        # "The answer is 20. ... Final answer: 22" commits to two values, as two different boxes do.
+        earlier = [_statement_text(text, m.end()) for m in list(recent)[:-1]]
+        values = list(dict.fromkeys([a for a in earlier if a and _answer_like(a)] + [answer]))
+        if len(values) > 1 and not _all_equivalent(values):
+            return Extraction(None, f"hedge: {len(values)} different final statements", tuple(values))
     return _check_alternatives(answer, kind)
 
 
