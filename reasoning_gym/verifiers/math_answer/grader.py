@@ -16,7 +16,7 @@ from reasoning_gym.verifiers.math_answer.structure import analyze
 from reasoning_gym.verifiers.verdict import Verdict
 
 #: Bumped whenever any verdict could change.
-MATH_VERIFIER_VERSION = "math-1.0"
+MATH_VERIFIER_VERSION = "math-1.1"
 
 _OR_WORDS = re.compile(r"\b(?:or|and|either)\b|\\cup(?![a-zA-Z])", re.IGNORECASE)
 
