@@ -161,13 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     train_s = sum(r.get("time/step", 0.0) for r in c.read_metrics(run))
     png = plot_reward(run, out / "smollm2_sppo_reward.png")
-    flags = " ".join(train_argv(policy, Path("RUN"), size, args.seed)[1:]).replace(policy, "smollm2-135m")
+    flags = " ".join(train_argv(policy, Path("RUN"), size, args.seed)).replace(policy, "smollm2-135m")
     sections = [
         "# SPPO on a real pretrained model: SmolLM2-135M-Instruct",
         c.doc_intro(__doc__),
         f"Command: `{c.command_line()}`\n\nMachine: {c.machine_info(1)}",
         f"Training: `rgym train {flags}` (the env registered as above); {train_s / 60:.1f} min of training steps.",
         f"## Held-out addition, {size['eval_problems']} problems x {k} samples at temperature 0.6\n\n" + table,
+        "Most of the base model's misses are responses the verifier cannot read (no boxed answer and no "
+        "final statement: `no_answer`); a response that states two different answers is a hedge and scores "
+        "0 too. A gain in avg@K can therefore come from the answer format as well as from the arithmetic: "
+        "compare the `wrong` counts, which only the arithmetic moves.",
         f"![training reward]({png.name})",
     ]
     path = c.write_report(out, "smollm2_sppo.md", sections)
