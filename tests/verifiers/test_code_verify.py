@@ -128,6 +128,19 @@ def test_batch_keeps_order():
     assert [v.correct for v in verdicts] == [bool(i % 2) for i in range(8)] + [True]
 
 
+def test_each_job_runs_under_its_own_limits():
+    """Spares are prepared (rlimits included) for the last job's limits; one prepared for others is replaced."""
+    probe = (
+        "import resource\n"
+        "def limits():\n"
+        "    return [resource.getrlimit(r)[0] for r in (resource.RLIMIT_CPU, resource.RLIMIT_AS)]\n"
+    )
+    for timeout_s, memory_mb in [(10.0, 1024), (2.5, 300), (2.0, 300), (4.0, 512), (10.0, 1024)] * 2:
+        expected = [int(timeout_s) + 1, memory_mb << 20]
+        verdict = verify_code(probe, [f"assert limits() == {expected}"], timeout_s=timeout_s, memory_mb=memory_mb)
+        assert verdict.status == "passed", verdict.reason
+
+
 @pytest.mark.parametrize(
     ("tests", "kwargs"),
     [

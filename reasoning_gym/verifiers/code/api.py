@@ -114,8 +114,15 @@ def verify_code(
         request.compiled = plan.compiled
     python = sandbox_python(pool.settings)
     make_judge = (lambda: JudgeProcess(judge_job, python)) if judge_job else None
-    outcome = pool.run(request, lambda: Scorer(plan).should_stop, make_judge)
-    return build_verdict(plan, outcome, code, pool.info, timeout_s)
+    scorers: list[Scorer] = []
+
+    def new_stopper():
+        scorers.append(Scorer(plan))
+        return scorers[-1].should_stop
+
+    outcome = pool.run(request, new_stopper, make_judge)
+    # The last attempt's scorer judged the very frames of ``outcome``: reuse what it has evaluated already.
+    return build_verdict(plan, outcome, code, pool.info, timeout_s, scorers[-1] if scorers else None)
 
 
 def _judge_job(plan: TestPlan, timeout_s: float, memory_mb: int) -> dict:
@@ -185,8 +192,13 @@ def _timed_out(out: RunOutcome, timeout_s: float) -> bool:
     return code == -signal.SIGKILL and exit_info.get("killed") is None and cpu >= int(timeout_s) + 1
 
 
-def build_verdict(plan: TestPlan, out: RunOutcome, code: str, info: dict, timeout_s: float = 0.0) -> Verdict:
-    """Turn what was observed during a run into a verdict (pure; exposed for tests)."""
+def build_verdict(
+    plan: TestPlan, out: RunOutcome, code: str, info: dict, timeout_s: float = 0.0, scorer: Scorer | None = None
+) -> Verdict:
+    """Turn what was observed during a run into a verdict (pure; exposed for tests).
+
+    ``scorer`` is the one that watched the run (its memoised checks are reused); a fresh one by default.
+    """
     details = _details(plan, info)
     # Verdicts land in env info, which must be deterministic: no timings, pids or memory counters, and not the
     # worker's exit report either. The runner waits for that report only when the verdict needs it (a crash,
@@ -208,7 +220,7 @@ def build_verdict(plan: TestPlan, out: RunOutcome, code: str, info: dict, timeou
             status = "memory" if exc == "MemoryError" else "failed"
             where = "loading the program" if name == "load_error" else "running the setup code"
             return _verdict(0.0, status, code, f"{exc} while {where}: {msg}"[:400], details)
-    passed, failures = Scorer(plan).failures(out)
+    passed, failures = (scorer or Scorer(plan)).failures(out)
     if out.protocol_error:
         failures.insert(0, (f"broken result channel: {out.protocol_error}", None))
     details["passed"] = passed

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import functools
 import warnings
 from collections.abc import Sequence
@@ -24,7 +23,6 @@ from .plan import (
     TestPlan,
     bound_names,
     compile_trusted,
-    free_names,
     strip_definitions,
     with_imports,
 )
@@ -42,53 +40,94 @@ def _parse(source: str, what: str) -> ast.Module:
         raise ValueError(f"{what} is not valid Python ({exc.msg}, line {exc.lineno}); fix the task data") from None
 
 
-class _Cutter(ast.NodeTransformer):
-    """Replace each outermost candidate call with a placeholder and remember its source."""
+class _Cutter:
+    """Replace each outermost candidate call with a placeholder and remember its source.
+
+    The statement itself stays intact (a check unparses it only when a failure message needs it): nodes on
+    the way to a cut call are copied, everything else -- the bulk of any expected value -- is shared. This,
+    rather than a deep copy through :class:`ast.NodeTransformer`, keeps parsing a task cheap.
+    """
 
     def __init__(self, names: frozenset[str], alias: dict[str, str], visible: frozenset[str], offset: int):
         self.names, self.alias, self.visible, self.offset = names, alias, visible, offset
         self.probes: list[str] = []
+        self.used: set[str] = set()  # free names of the probes (the sandbox may need to import them)
         self.bad = False
 
-    def _resolve(self, name: str) -> str:
-        return self.alias.get(name, name)
+    def cut(self, node: ast.AST) -> ast.AST:
+        """``node`` with its candidate calls replaced (fields visited in order, as NodeTransformer does)."""
+        if type(node) is ast.Constant:
+            return node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if self.alias.get(node.func.id, node.func.id) in self.names:
+                return self._probe(node)
+        changed = {}
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                new = self.cut(value)
+            elif type(value) is list:
+                new = [self.cut(v) if isinstance(v, ast.AST) else v for v in value]
+                new = value if all(a is b for a, b in zip(new, value)) else new
+            else:
+                continue
+            if new is not value:
+                changed[name] = new
+        if not changed:
+            return node
+        copy = type(node).__new__(type(node))
+        copy.__dict__.update(node.__dict__, **changed)
+        return copy
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        if isinstance(node.func, ast.Name) and self._resolve(node.func.id) in self.names:
-            call = copy.deepcopy(node)
-            for sub in ast.walk(call):
-                if isinstance(sub, ast.Name) and sub.id in self.alias:
-                    sub.id = self.alias[sub.id]
-            if not free_names(call) <= self.visible:
-                self.bad = True  # arguments use names only the test knows (locals, test helpers)
-                return node
-            self.probes.append(ast.unparse(call))
-            return ast.copy_location(ast.Name(f"{PLACEHOLDER}{self.offset + len(self.probes) - 1}", ast.Load()), node)
-        return self.generic_visit(node)
+    def _probe(self, call: ast.Call) -> ast.AST:
+        # The probe is the call with the test's alias renamed (``candidate`` -> the entry point); the renaming
+        # is undone right after unparsing, as the statement's tree is kept intact.
+        loads, bound, renamed = set(), set(), []
+        for sub in ast.walk(call):  # free_names() of the renamed call, in the same pass
+            if isinstance(sub, ast.Name):
+                if sub.id in self.alias:
+                    renamed.append((sub, sub.id))
+                (loads if isinstance(sub.ctx, ast.Load) else bound).add(self.alias.get(sub.id, sub.id))
+            elif isinstance(sub, ast.arg):
+                bound.add(sub.arg)
+        free = loads - bound
+        try:
+            for sub, old in renamed:
+                sub.id = self.alias[old]
+            source = ast.unparse(call)
+        finally:
+            for sub, old in renamed:
+                sub.id = old
+        if not free <= self.visible:
+            self.bad = True  # arguments use names only the test knows (locals, test helpers)
+            return call
+        self.used |= free
+        self.probes.append(source)
+        return ast.copy_location(ast.Name(f"{PLACEHOLDER}{self.offset + len(self.probes) - 1}", ast.Load()), call)
 
 
-def _classify_assert(
-    stmt: ast.Assert, names: frozenset[str], alias: dict[str, str], visible: frozenset[str], offset: int
-) -> tuple[str, Check | None, list[str]]:
-    """Return ("parsed", check, probes), ("judge", None, []) or ("weak", None, [])."""
-    cutter = _Cutter(names, alias, visible, offset)
-    residual = cutter.visit(copy.deepcopy(stmt.test))
+def _classify_assert(stmt: ast.Assert, builder: _Builder, alias: dict[str, str]) -> str:
+    """Route one assert: "parsed" (recorded in ``builder``), "judge" or "weak"."""
+    names, offset = builder.names, len(builder.probes)
+    cutter = _Cutter(names, alias, builder.visible, offset)
+    residual = cutter.cut(stmt.test)
     if cutter.bad:
-        return "judge", None, []
-    leftover = {n.id for n in ast.walk(residual) if isinstance(n, ast.Name)}
-    if {alias.get(n, n) for n in leftover} & names:
-        return "weak", None, []  # the candidate is used as a value (isinstance(x, Cls), Cls.attr, ...)
+        return "judge"
     for sub in ast.walk(residual):
+        if isinstance(sub, ast.Name) and alias.get(sub.id, sub.id) in names:
+            return "weak"  # the candidate is used as a value (isinstance(x, Cls), Cls.attr, ...)
         # ``f(x).attr``: the value may be an object of the candidate's own class, which cannot cross the
         # boundary; only the sandbox can evaluate it (and the task is flagged weak).
         if isinstance(sub, ast.Attribute):
             if any(isinstance(n, ast.Name) and n.id.startswith(PLACEHOLDER) for n in ast.walk(sub.value)):
-                return "weak", None, []
+                return "weak"
     placeholders = frozenset(f"{PLACEHOLDER}{offset + i}" for i in range(len(cutter.probes)))
     if not supported(residual, placeholders):
-        return "judge", None, []
-    ids = tuple(range(offset, offset + len(cutter.probes)))
-    return "parsed", Check(ast.unparse(stmt), residual, ids), cutter.probes
+        return "judge"
+    builder.checks.append(Check(stmt, residual, tuple(range(offset, offset + len(cutter.probes)))))
+    builder.probes.extend(cutter.probes)
+    builder.used |= cutter.used
+    return "parsed"
 
 
 def _is_noop(stmt: ast.stmt) -> bool:
@@ -110,20 +149,16 @@ class _Builder:
         self.checks: list[Check] = []
         self.weak: list[str] = []
         self.judge: list[dict] = []
+        self.used: set[str] = set()
 
     def add_statement(self, stmt: ast.stmt, alias: dict[str, str] | None = None) -> None:
         """Route one top-level test statement."""
         if _is_noop(stmt):
             return
-        route, check, probes = "judge", None, []
-        if isinstance(stmt, ast.Assert):
-            route, check, probes = _classify_assert(stmt, self.names, alias or {}, self.visible, len(self.probes))
-        if route == "parsed":
-            self.probes.extend(probes)
-            self.checks.append(check)  # type: ignore[arg-type]
-        elif route == "weak":
+        route = _classify_assert(stmt, self, alias or {}) if isinstance(stmt, ast.Assert) else "judge"
+        if route == "weak":
             self.weak.append(ast.unparse(stmt))
-        else:
+        elif route == "judge":
             self.judge.append({"kind": "stmt", "src": ast.unparse(stmt)})
 
     def try_check_function(self, fn: ast.FunctionDef, entry_point: str) -> bool:
@@ -140,7 +175,7 @@ class _Builder:
             trial.add_statement(stmt, alias)
             if trial.judge or trial.weak:
                 return False
-        self.probes, self.checks = trial.probes, trial.checks
+        self.probes, self.checks, self.used = trial.probes, trial.checks, trial.used
         return True
 
 
@@ -199,7 +234,7 @@ def _finish(builder: _Builder, setup_tree: ast.Module, setup_code: str, names: f
         notes.append("no test calls the candidate")
     if builder.weak:
         notes.append(f"{len(builder.weak)} test statement(s) need live candidate objects and ran in the sandbox")
-    sandbox_setup = with_imports(builder.probes, setup_tree, strip_definitions(setup_tree, names))
+    sandbox_setup = with_imports([], setup_tree, strip_definitions(setup_tree, names), builder.used)
     return TestPlan(
         probes=tuple(builder.probes),
         checks=tuple(builder.checks),
@@ -208,12 +243,18 @@ def _finish(builder: _Builder, setup_tree: ast.Module, setup_code: str, names: f
         judge_module=judge_module,
         candidate_names=tuple(sorted(names)),
         sandbox_setup=sandbox_setup,
-        judge_setup=with_imports(
-            [u.get("src", "") for u in builder.judge] + [judge_module], setup_tree, ast.unparse(setup_tree)
-        ),
+        judge_setup=_judge_setup(builder, setup_tree, judge_module),
         notes=tuple(notes),
         compiled=compile_trusted(sandbox_setup, builder.probes),
     )
+
+
+def _judge_setup(builder: _Builder, setup_tree: ast.Module, judge_module: str) -> str:
+    """Setup code for the judge process; empty when there is nothing to judge there (the process never starts)."""
+    if not builder.judge:
+        return ""
+    sources = [u.get("src", "") for u in builder.judge] + [judge_module]
+    return with_imports(sources, setup_tree, ast.unparse(setup_tree))
 
 
 def build_plan(tests: str | Sequence[str], entry_point: str | None = None, setup_code: str = "") -> TestPlan:

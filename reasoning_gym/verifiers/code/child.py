@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import select
 import signal
 import socket
 import tempfile
@@ -34,6 +35,9 @@ def spare_main(chan: int, worker) -> None:
     early: BaseException | None = None
     try:
         null = _prepare(chan, worker)
+        if not select.select([chan], [], [], 0)[0]:  # a job already waiting (a batch) would only be delayed
+            _rehearse(worker.rehearsal)  # before the limits: a small address-space limit must not fail it
+        _limit(worker, confine.job_limits(*worker.limits))
     except BaseException as exc:  # reported once we have a result pipe to report on
         early, null = exc, None
     sock = socket.socket(fileno=chan)
@@ -53,7 +57,8 @@ def spare_main(chan: int, worker) -> None:
         if early is not None:
             raise early
         msg = json.loads(data)
-        _limit(worker, float(msg["timeout"]), int(msg["memory_mb"]))
+        if confine.job_limits(msg["timeout"], msg["memory_mb"]) != confine.job_limits(*worker.limits):
+            raise confine.ConfineError(0, "the test process was prepared for other limits")  # never expected
     except BaseException as exc:
         _report(RES_FD, exc)
         os._exit(70)
@@ -97,6 +102,16 @@ def _prepare(chan: int, worker) -> int:
     return null
 
 
+def _rehearse(frame: bytes) -> None:
+    """Warm this fresh copy of the worker up (already confined, trusted code only) while no job waits for it.
+
+    Skipped when the job is there already: back-to-back runs then pay the warm-up's faults in the run itself
+    instead of paying for the rehearsal on top.
+    """
+    json.loads('{"timeout": 10.0, "memory_mb": 1024}')
+    harness.rehearse(frame)
+
+
 def _close_all_but(keep: list[int]) -> None:
     """Close every descriptor except ``keep`` (sorted), with close_range() over the gaps."""
     low = 0
@@ -107,10 +122,14 @@ def _close_all_but(keep: list[int]) -> None:
     os.closerange(low, 1 << 20)
 
 
-def _limit(worker, timeout: float, memory_mb: int) -> None:
-    """Job-dependent limits, then the seccomp filter that forbids changing them again."""
+def _limit(worker, limits: list[int]) -> None:
+    """The job's limits (from :func:`confine.job_limits`), then the seccomp filter that locks them.
+
+    Applied in the spare, before any job arrives: the worker prepares spares for the limits of the last job,
+    and the parent has a spare replaced when a job asks for others.
+    """
     nproc = worker.config.get("nproc") if os.geteuid() != 0 else None
-    confine.set_rlimits(int(timeout) + 1, memory_mb, _FSIZE_MB, _NOFILE, nproc)
+    confine.set_rlimits(limits[0], limits[1], _FSIZE_MB, _NOFILE, nproc)
     if worker.rlimit_lock is not None:
         worker.rlimit_lock.install()
 

@@ -36,6 +36,11 @@ def prctl(option: int, arg: int = 0) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ rlimits
+def job_limits(timeout: float, memory_mb: int) -> list[int]:
+    """The per-job limits a test process is prepared with: CPU seconds and address space in MiB."""
+    return [int(timeout) + 1, int(memory_mb)]
+
+
 def set_rlimits(cpu_s: int, memory_mb: int, fsize_mb: int, nofile: int, nproc: int | None) -> None:
     """Apply the per-test resource limits (soft == hard, so the candidate cannot raise them back)."""
     limits = [

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 
 from .cgroups import remove_slot
+from .confine import job_limits
 from .sandbox import CLEAN_ENV, SandboxSettings, launch_spec
 
 logger = logging.getLogger("reasoning_gym.verifiers.code")
@@ -76,6 +77,8 @@ class WorkerHandle:
         self.jobs = 0
         self.broken: str | None = "not started"
         self.spare: tuple[int, socket.socket, int] | None = None  # pid, channel to it, pidfd
+        self.spare_limits: list[int] = []  # what the spare's rlimits are set to (confine.job_limits)
+        self._retired: tuple[int, socket.socket, int] | None = None  # a spare being replaced (other limits)
         self.exits: dict[int, dict] = {}
         self.awaiting_exit: int | None = None  # a run returned before the worker reported its clean-up
         self._cleanup: list[str] = []
@@ -125,16 +128,23 @@ class WorkerHandle:
         ready, _, _ = select.select([self.sock], [], [], timeout)
         return self.handle_message() if ready else None
 
-    def take_spare(self, timeout: float) -> tuple[int, socket.socket, int] | None:
-        """The confined child waiting for the next run.
+    def take_spare(self, wait_s: float, timeout: float, memory_mb: int) -> tuple[int, socket.socket, int] | None:
+        """The confined child waiting for the next run, its rlimits already set for ``timeout``/``memory_mb``.
 
         Waits for the worker to offer one, and for its report that the previous run is cleaned up (the run
-        directory is shared by consecutive runs of a worker, and must be empty before the next begins).
+        directory is shared by consecutive runs of a worker, and must be empty before the next begins). A
+        spare prepared for other limits is replaced first.
         """
-        deadline = time.monotonic() + timeout
-        while self.spare is None or self.awaiting_exit is not None:
+        limits = job_limits(timeout, memory_mb)
+        deadline = time.monotonic() + wait_s
+        while self.spare is None or self.awaiting_exit is not None or self.spare_limits != limits:
             if self.sock is None or self.broken:
                 return None
+            if self.spare is not None and self.spare_limits != limits:
+                self.send({"op": "respawn", "pid": self.spare[0], "timeout": timeout, "memory_mb": memory_mb})
+                # Its channel stays open until the replacement comes: closed now, the spare would exit on
+                # its own, maybe before the worker has read which limits the next one needs.
+                self._retired, self.spare = self.spare, None
             left = deadline - time.monotonic()
             if left <= 0:
                 self.mark_broken("the worker offered no test process in time")
@@ -167,7 +177,9 @@ class WorkerHandle:
             return None
         if msg.get("ev") == "spare" and len(fds) == 2:
             self._drop_spare()
+            self._drop_retired()
             self.spare = (int(msg["pid"]), socket.socket(fileno=fds[0]), fds[1])
+            self.spare_limits = msg.get("limits")
         else:
             _close_all(fds)
             if msg.get("ev") == "exited":
@@ -191,6 +203,13 @@ class WorkerHandle:
             os.close(pidfd)
             self.spare = None
 
+    def _drop_retired(self) -> None:
+        if self._retired is not None:
+            _, chan, pidfd = self._retired
+            chan.close()
+            os.close(pidfd)
+            self._retired = None
+
     def mark_broken(self, reason: str) -> None:
         """Take the worker out of service; it is restarted before its next run."""
         self.broken = self.broken or reason
@@ -198,6 +217,7 @@ class WorkerHandle:
     def stop(self) -> None:
         """Stop the worker and everything in it; remove its cgroup slot."""
         self._drop_spare()
+        self._drop_retired()
         if self.sock is not None:
             try:
                 self.sock.send(b'{"op": "quit"}')

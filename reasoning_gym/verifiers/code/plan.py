@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -15,9 +16,14 @@ STDLIB_MODULES = frozenset(getattr(sys, "stdlib_module_names", ()))
 class Check:
     """One parsed assert: the parent evaluates ``residual`` once the values of ``probe_ids`` are back."""
 
-    source: str
+    statement: ast.Assert
     residual: ast.expr
     probe_ids: tuple[int, ...]
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The assert as ``ast.unparse`` writes it; only failure messages need it, so it is made on demand."""
+        return ast.unparse(self.statement)
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,7 @@ class TestPlan:
         judge_module: Module-level test code the judge runs first (HumanEval: the whole ``test`` string).
         candidate_names: Names of the candidate's functions the tests call.
         sandbox_setup: Setup code for the sandbox, without definitions of the candidate's own names.
-        judge_setup: Setup code for the judge process.
+        judge_setup: Setup code for the judge process (empty when no unit needs one).
         notes: Why the task is weak, if it is.
         compiled: ``sandbox_setup`` and ``probes`` compiled by this interpreter; the job is then sent as marshal
             data (no compiling in the child) when the sandbox runs the very same interpreter.
@@ -96,9 +102,12 @@ def strip_definitions(setup: ast.Module, names: frozenset[str]) -> str:
     return ast.unparse(ast.Module(body=kept, type_ignores=[])) if kept else ""
 
 
-def with_imports(sources: list[str], setup_tree: ast.Module, setup: str) -> str:
-    """Prefix ``setup`` with imports of the standard-library modules ``sources`` use but nobody imports."""
-    used: set[str] = set()
+def with_imports(sources: list[str], setup_tree: ast.Module, setup: str, names: set[str] = frozenset()) -> str:
+    """Prefix ``setup`` with imports of the standard-library modules that ``sources`` use but nobody imports.
+
+    ``names`` adds names already known to be used (the free names of the probes, collected while cutting).
+    """
+    used: set[str] = set(names)
     for src in sources:
         if src:
             used |= free_names(ast.parse(src))

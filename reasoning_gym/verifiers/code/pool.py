@@ -16,6 +16,7 @@ from .handle import WorkerHandle, WorkerStartError
 from .job import JobRequest, RunOutcome
 from .runner import JobRun
 from .sandbox import (
+    FIRST_SPARE_LIMITS,
     SandboxSettings,
     SandboxUnavailableError,
     candidate_layers,
@@ -175,7 +176,8 @@ def _maybe_recycle(worker: WorkerHandle, outcome: RunOutcome) -> None:
 
 def _self_test(worker: WorkerHandle) -> None:
     """Run a tiny program end to end (this also proves the interpreter is readable under the layer's uid)."""
-    request = JobRequest("import zipfile\ndef f():\n    return [1, (2, 3)]\n", "", ("f()",), (), 10.0, 512)
+    code = "import zipfile\ndef f():\n    return [1, (2, 3)]\n"
+    request = JobRequest(code, "", ("f()",), (), *FIRST_SPARE_LIMITS)  # the spare's own limits: no respawn
     outcome = JobRun(worker, request, lambda out: False).run()
     frame = outcome.frames.get(0, {})
     try:

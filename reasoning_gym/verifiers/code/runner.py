@@ -49,7 +49,7 @@ class JobRun:
     def run(self) -> RunOutcome:
         """Run to completion; never raises for anything the candidate does."""
         start = time.monotonic()
-        spare = self.worker.take_spare(_SPARE_TIMEOUT_S)
+        spare = self.worker.take_spare(_SPARE_TIMEOUT_S, self.request.timeout_s, self.request.memory_mb)
         if spare is None:
             self.out.infra_error = self.worker.broken or "the worker offered no test process"
             return self.out
@@ -69,12 +69,16 @@ class JobRun:
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
+        self.job = Sink(job_w)
+        self.job.push(wire.frame(self.request.child_job()))
+        self.job.flush()  # first (all of it, unless huge): the child starts at once, without waiting for us
         limits = {"timeout": self.request.timeout_s, "memory_mb": self.request.memory_mb}
         try:
             socket.send_fds(chan, [json.dumps(limits).encode()], [job_r, res_w, out_w])
             self.worker.send({"op": "run", "pid": self.pid, **limits})  # arms the worker's backstop deadline
         except OSError as exc:
-            for fd in (job_w, res_r, out_r):
+            self.job.close()
+            for fd in (res_r, out_r):
                 os.close(fd)
             self.out.infra_error = f"cannot hand the run to the test process: {exc}"
             self.worker.mark_broken(self.out.infra_error)
@@ -83,8 +87,6 @@ class JobRun:
             chan.close()
             for fd in (job_r, res_w, out_w):
                 os.close(fd)
-        self.job = Sink(job_w)
-        self.job.push(wire.frame(self.request.child_job()))
         self.res_r, self.out_r = res_r, out_r
         return True
 
@@ -275,13 +277,9 @@ class JobRun:
             self.sel.unregister(self.judge.stdout_fd)
 
     def _eof(self, which: str) -> None:
-        fd = self.res_r if which == "res" else self.out_r
-        if (which == "res" and not self.res_eof) or (which == "out" and not self.out_eof):
-            self.sel.unregister(fd)
-        if which == "res":
-            self.res_eof = True
-        else:
-            self.out_eof = True
+        if not getattr(self, f"{which}_eof"):
+            self.sel.unregister(self.res_r if which == "res" else self.out_r)
+            setattr(self, f"{which}_eof", True)
 
     def _cleanup(self) -> None:
         self.job.close()

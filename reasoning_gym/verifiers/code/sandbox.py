@@ -42,6 +42,9 @@ SANDBOX_CODE_DIR = "/opt/rg-sandbox"
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 _TMPFS_BYTES = 256 << 20
 _UID_BASE = int(os.environ.get("REASONING_GYM_SANDBOX_UID_BASE", "62000"))
+#: Timeout and memory (MiB) the first spare of a worker is prepared for: verify_code's defaults. A job that
+#: asks for others has its spare replaced first, and later spares keep the new ones.
+FIRST_SPARE_LIMITS = (10.0, 1024)
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); import worker; worker.main(sys.argv[2:])"
 
 
@@ -217,6 +220,7 @@ def worker_config(settings: SandboxSettings, layer: int, index: int, base: str, 
         "uid": _UID_BASE + index if layer == 3 else None,
         "nproc": 64 if layer in (2, 3) else None,
         "cgroup": None,
+        "limits": list(FIRST_SPARE_LIMITS),
     }
 
 

@@ -35,10 +35,15 @@ def _reject_constant(name: str) -> None:
     raise WireError(f"non-standard JSON constant {name}")
 
 
+#: One strict decoder for all frames (``json.loads`` with a keyword argument builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads(body: bytes) -> object:
     """Parse one frame body strictly (no NaN/Infinity literals, bounded nesting)."""
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        # Exactly what json.loads(body, parse_constant=...) does with bytes, minus building the decoder.
+        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         raise WireError(f"bad frame: {exc}") from None
 

@@ -5,11 +5,13 @@ directly (Layer 1/3) or as PID 1 of a bubblewrap namespace (Layer 2). Standard l
 
 Control protocol on a SOCK_SEQPACKET unix socket (one JSON object per packet):
 
-- worker -> parent: ``{"ev": "ready", "features"}`` once; then, for every run, ``{"ev": "spare", "pid"}``
-  carrying a channel to an already-confined child and a pidfd of it, and ``{"ev": "exited", "pid", ...}``
-  once that child and everything it started are gone and the run directory is empty.
+- worker -> parent: ``{"ev": "ready", "features"}`` once; then, for every run, ``{"ev": "spare", "pid",
+  "limits"}`` carrying a channel to an already-confined child (its rlimits included) and a pidfd of it,
+  and ``{"ev": "exited", "pid", ...}`` once that child and everything it started are gone and the run
+  directory is empty.
 - parent -> worker: ``{"op": "run", "pid", "timeout"}`` (arms the backstop deadline),
-  ``{"op": "kill", "pid"}`` and ``{"op": "quit"}``.
+  ``{"op": "kill", "pid"}``, ``{"op": "respawn", "pid", "timeout", "memory_mb"}`` (replace an unclaimed
+  spare by one prepared for other limits; later spares keep them) and ``{"op": "quit"}``.
 
 The parent sends the run's pipes straight to the child over its channel: the worker never reads a job or
 a result, so a later child forked from it cannot find an earlier sample's code or answers in its memory.
@@ -18,7 +20,6 @@ a result, so a later child forked from it cannot find an earlier sample's code o
 from __future__ import annotations
 
 import fcntl
-import functools
 import gc
 import json
 import os
@@ -28,10 +29,11 @@ import sys
 import time
 
 try:
-    from . import child, confine, reaper, seccomp
+    from . import child, confine, harness, reaper, seccomp
 except ImportError:  # pragma: no cover - imported as a top-level module inside the sandbox
     import child  # type: ignore[no-redef]
     import confine  # type: ignore[no-redef]
+    import harness  # type: ignore[no-redef]
     import reaper  # type: ignore[no-redef]
     import seccomp  # type: ignore[no-redef]
 
@@ -57,6 +59,8 @@ class Worker:
         self.landlock_abi = 0
         self.seccomp: seccomp.SeccompFilter | None = None
         self.rlimit_lock: seccomp.SeccompFilter | None = None
+        self.rehearsal = b""
+        self.limits = (float(config["limits"][0]), int(config["limits"][1]))  # timeout, memory_mb of spares
 
     # ------------------------------------------------------------------------------------------ set-up
     def prepare(self) -> None:
@@ -67,6 +71,7 @@ class Worker:
             except ImportError:
                 pass
         sys.dont_write_bytecode = True
+        self.rehearsal = harness.rehearsal_job()  # each spare runs it once, before its real job
         # Freeze what we have and stop collecting in the worker: a collection in a forked child would touch
         # every object header and copy the whole heap page by page (milliseconds per test).
         gc.collect()
@@ -113,30 +118,25 @@ class Worker:
     def serve(self) -> None:
         """Offer a confined spare child, supervise it through its run, clean up, repeat; until told to quit.
 
-        When children cannot create processes (seccomp), the next spare is forked as soon as the current one
-        is claimed, so that the fork overlaps the run instead of following it.
+        The next spare is forked once the run is over and cleaned up, while the parent is judging and the
+        caller has yet to ask again: forking during the run (the obvious overlap) competes with the test for
+        the CPU and made every run slower on a busy machine.
         """
         self.send({"ev": "ready", "pid": os.getpid(), "features": self.features})
-        current = self._offer_spare()
+        pid, pidfd = self._offer_spare()
         while True:
-            nxt: list[tuple[int, int]] = []
-            eager = self.features["seccomp"] and not self.features["allow_fork"]
-            result = self._supervise(*current, on_claim=functools.partial(self._eager_spare, nxt) if eager else None)
-            os.close(current[1])
+            result = self._supervise(pid, pidfd)
+            os.close(pidfd)
             if result is None:
-                for pid, _ in nxt:
-                    self._kill_group(pid)
                 return  # the parent quit or went away; the spare is dead and reaped
-            swept = self.sweep(exclude={pid for pid, _ in nxt})
-            # The run directory is the worker's base itself, emptied after every run: Landlock grants write
-            # access to exactly this directory, so nothing a test writes can outlive it or reach a later test.
-            # The parent hands the next spare its job only after this report.
-            reaper.empty_dir(self.base, self.uid)
-            self._report_exit(current[0], *result, swept)
-            current = nxt[0] if nxt else self._offer_spare()
-
-    def _eager_spare(self, into: list) -> None:
-        into.append(self._offer_spare())
+            if result[2] != "respawn":  # a replaced spare never ran anything: nothing to sweep or report
+                swept = self.sweep(exclude=set())
+                # The run directory is the worker's base itself, emptied after every run: Landlock grants
+                # write access to exactly this directory, so nothing a test writes can outlive it or reach a
+                # later test. The parent hands the next spare its job only after this report.
+                reaper.empty_dir(self.base, self.uid)
+                self._report_exit(pid, *result, swept)
+            pid, pidfd = self._offer_spare()
 
     def _report_exit(self, pid: int, status: int, usage, killed: str | None, swept: int) -> None:
         self.send(
@@ -166,16 +166,20 @@ class Worker:
         theirs.close()
         pidfd = os.pidfd_open(pid)
         try:
-            socket.send_fds(self.sock, [json.dumps({"ev": "spare", "pid": pid}).encode()], [mine.fileno(), pidfd])
+            msg = {"ev": "spare", "pid": pid, "limits": confine.job_limits(*self.limits)}
+            socket.send_fds(self.sock, [json.dumps(msg).encode()], [mine.fileno(), pidfd])
+        except OSError:  # the parent is gone: reap the spare before exiting, or it lingers as a zombie
+            self._kill_group(pid)
+            os.waitpid(pid, 0)
+            raise
         finally:
             mine.close()
         return pid, pidfd
 
-    def _supervise(self, pid: int, pidfd: int, on_claim=None):
+    def _supervise(self, pid: int, pidfd: int):
         """Wait for the child to end: parent's ``kill``, the backstop deadline, or its own exit.
 
-        ``on_claim`` runs once when the parent announces the run. Returns (wait status, rusage, who killed
-        it), or ``None`` when the parent quit or went away.
+        Returns (wait status, rusage, who killed it), or ``None`` when the parent quit or went away.
         """
         deadline = killed = None
         sock = self.sock.fileno()
@@ -196,10 +200,13 @@ class Worker:
                     continue  # about a run that is already over
                 if msg.get("op") == "run" and deadline is None:
                     deadline = time.monotonic() + float(msg["timeout"]) + 1.0
-                    if on_claim is not None:
-                        on_claim()
                 elif msg.get("op") == "kill" and killed is None:
                     killed = "parent"
+                    self._kill_group(pid)
+                elif msg.get("op") == "respawn" and deadline is None and killed is None:
+                    # An unclaimed spare prepared for other limits: replace it (it never ran anything).
+                    self.limits = (float(msg["timeout"]), int(msg["memory_mb"]))
+                    killed = "respawn"
                     self._kill_group(pid)
             if deadline is not None and time.monotonic() >= deadline and killed is None:
                 killed = "deadline"  # the parent should have asked by now; never rely on it alone
