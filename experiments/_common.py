@@ -104,6 +104,10 @@ class Settings:
             "rollout.temperature": self.temperature,
             "rollout.max_new_tokens": self.max_new_tokens,
             "actor_optim.lr": self.actor_lr,
+            # Spelled out because the sppo preset of `rgym train` now differs (2 epochs, cosine decay):
+            # every method here gets one pass and a constant lr, as in the committed results.
+            "actor_optim.epochs": 1,
+            "actor_optim.schedule": "constant",
             "actor_optim.weight_decay": 0.0,
             "actor_optim.micro_batch_size": self.micro_batch_size,
             "eval.every": self.eval_every,

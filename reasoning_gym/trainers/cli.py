@@ -56,6 +56,12 @@ ENV_SPECIFIC = ("env.kwargs", "sft.steps")
 PRESETS: dict[str, dict[str, Any]] = {
     "sppo": {
         **COMMON_PRESET,
+        # Two passes over each batch and a cosine decay to 0. With one pass at a constant lr, held-out
+        # accuracy swung by up to 15 points between evaluations and one seed of three ended at 68.5%; with
+        # these, seeds 0/1/2 end at 86/81/78% (1 thread each, busy machine) in about 4 minutes on 2 cores.
+        "actor_optim.epochs": 2,
+        "actor_optim.schedule": "cosine",
+        "run.steps": 150,
         "critic.path": "tiny",
         "prompts_per_step": 128,
         "actor_optim.mini_batch_size": 64,
