@@ -80,8 +80,8 @@ def train_argv(policy: str, out: Path, size: dict, seed: int) -> list[str]:
         "policy.path": policy, "critic.path": policy, "env.id": TRAIN_ID, "env.kwargs": "{}",
         "sft.steps": 0, "run.steps": size["steps"], "run.seed": seed, "run.output_dir": str(out),
         "run.save_every": 5, "prompts_per_step": size["prompts"], "rollout.temperature": 0.6,
-        "rollout.max_new_tokens": 48, "actor_optim.lr": 1e-5, "actor_optim.epochs": 1, "actor_optim.schedule": "constant",
-        "actor_optim.mini_batch_size": size["prompts"],
+        "rollout.max_new_tokens": 48, "actor_optim.lr": 1e-5, "actor_optim.epochs": 1,
+        "actor_optim.schedule": "constant", "actor_optim.mini_batch_size": size["prompts"],
         "actor_optim.micro_batch_size": 8, "critic_optim.lr": 1e-5, "critic_optim.mini_batch_size": size["prompts"],
         "critic_optim.micro_batch_size": 16, "eval.every": 0,
     }  # fmt: skip
