@@ -187,7 +187,10 @@ def _self_test(worker: WorkerHandle) -> None:
     if not ok or outcome.infra_error:
         events = {k: v.get("msg") or v.get("exc") for k, v in outcome.events.items() if k != "loaded"}
         detail = outcome.infra_error or events or outcome.output_tail.decode(errors="replace")[-500:]
-        raise WorkerStartError(f"layer {worker.layer} worker {worker.index} failed its self-test: {detail}")
+        hint = ""
+        if worker.layer == 3:  # the usual cause: a Python under /root (pyenv, venv base) the worker uid cannot read
+            hint = " (Layer 3 runs as another uid: point REASONING_GYM_SANDBOX_PYTHON at an interpreter it can read)"
+        raise WorkerStartError(f"layer {worker.layer} worker {worker.index} failed its self-test: {detail}{hint}")
 
 
 def _remove_stale_run_roots() -> None:
