@@ -23,6 +23,7 @@ from .plan import (
     TestPlan,
     bound_names,
     compile_trusted,
+    free_names,
     strip_definitions,
     with_imports,
 )
@@ -80,21 +81,13 @@ class _Cutter:
         return copy
 
     def _probe(self, call: ast.Call) -> ast.AST:
-        # The probe is the call with the test's alias renamed (``candidate`` -> the entry point); the renaming
-        # is undone right after unparsing, as the statement's tree is kept intact.
-        loads, bound, renamed = set(), set(), []
-        for sub in ast.walk(call):  # free_names() of the renamed call, in the same pass
-            if isinstance(sub, ast.Name):
-                if sub.id in self.alias:
-                    renamed.append((sub, sub.id))
-                (loads if isinstance(sub.ctx, ast.Load) else bound).add(self.alias.get(sub.id, sub.id))
-            elif isinstance(sub, ast.arg):
-                bound.add(sub.arg)
-        free = loads - bound
+        # The probe is the call with the test's alias renamed (``candidate`` -> the entry point). The names are
+        # renamed in place and restored right after, as the statement's tree is kept intact (see cut()).
+        renamed = [(sub, sub.id) for sub in ast.walk(call) if isinstance(sub, ast.Name) and sub.id in self.alias]
         try:
             for sub, old in renamed:
                 sub.id = self.alias[old]
-            source = ast.unparse(call)
+            free, source = free_names(call), ast.unparse(call)
         finally:
             for sub, old in renamed:
                 sub.id = old

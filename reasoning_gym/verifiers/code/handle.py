@@ -197,18 +197,12 @@ class WorkerHandle:
             self.mark_broken("recycled after leftover processes")
 
     def _drop_spare(self) -> None:
-        if self.spare is not None:
-            _, chan, pidfd = self.spare
-            chan.close()
-            os.close(pidfd)
-            self.spare = None
+        _release(self.spare)
+        self.spare = None
 
     def _drop_retired(self) -> None:
-        if self._retired is not None:
-            _, chan, pidfd = self._retired
-            chan.close()
-            os.close(pidfd)
-            self._retired = None
+        _release(self._retired)
+        self._retired = None
 
     def mark_broken(self, reason: str) -> None:
         """Take the worker out of service; it is restarted before its next run."""
@@ -236,6 +230,14 @@ class WorkerHandle:
         if self.layer != 2 and getattr(self, "base", None):
             shutil.rmtree(self.base, ignore_errors=True)
         self.broken = self.broken or "stopped"
+
+
+def _release(spare: tuple[int, socket.socket, int] | None) -> None:
+    """Close our end of a spare's channel and its pidfd (the worker kills and reaps the process itself)."""
+    if spare is not None:
+        _, chan, pidfd = spare
+        chan.close()
+        os.close(pidfd)
 
 
 def _close_all(fds: list[int]) -> None:
