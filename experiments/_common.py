@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reasoning_gym.trainers import metrics as run_metrics
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "docs" / "results"
 DEFAULT_WORK = REPO / "runs" / "experiments"
@@ -297,7 +299,7 @@ def is_finished(job: Job, folder: Path) -> bool:
     metrics, memory = folder / "metrics.jsonl", folder / "peak_memory.json"
     if not (metrics.exists() and memory.exists()):
         return False
-    return any(row.get("step") == job.steps for row in _read_jsonl(metrics))
+    return any(row.get("step") == job.steps for row in run_metrics.read_metrics(metrics))
 
 
 def _run_child(job: Job, folder: Path, threads: int) -> float:
@@ -347,7 +349,7 @@ def ensure_warm_start(job: Job, threads: int) -> None:
 
 def read_run(job: Job, folder: Path) -> RunResult:
     """Read a finished run's ``metrics.jsonl`` and ``peak_memory.json`` into a :class:`RunResult`."""
-    rows = sorted(_read_jsonl(folder / "metrics.jsonl"), key=lambda r: r["step"])
+    rows = sorted(read_metrics(folder), key=lambda r: r["step"])
     wall = samples = 0.0
     steps, walls, counts, accs = [], [], [], []
     for row in rows:
@@ -368,18 +370,8 @@ def read_run(job: Job, folder: Path) -> RunResult:
 
 
 def read_metrics(folder: Path) -> list[dict[str, Any]]:
-    """The rows of a run folder's ``metrics.jsonl``, in file order."""
-    return _read_jsonl(folder / "metrics.jsonl")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut short by a crash
-            continue
-    return rows
+    """The rows of a run folder's ``metrics.jsonl``, in file order (a line cut short by a crash is skipped)."""
+    return run_metrics.read_metrics(folder / "metrics.jsonl")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -99,12 +99,6 @@ def evaluate_model(model: str, out: Path, size: dict, seed: int) -> dict:
     return next(iter(results["benchmarks"].values()))
 
 
-def last_checkpoint(run: Path) -> Path | None:
-    """The policy folder of the run's newest checkpoint, or None."""
-    steps = sorted((int(p.name.split("-")[1]), p) for p in run.glob("checkpoint-*") if p.name.split("-")[1].isdigit())
-    return steps[-1][1] / "policy" if steps else None
-
-
 def row(label: str, bench: dict, k: int) -> list:
     """A table row: avg@K with its interval, pass@K and the verdict status counts."""
     metric = bench["metrics"][f"avg@{k}"]
@@ -141,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (root / "results" if root else c.DEFAULT_OUT)
     work = args.work_dir or (root / "runs" if root else c.DEFAULT_WORK / "smollm2-sppo")
 
+    from reasoning_gym.trainers.checkpoint import latest_checkpoint
     from reasoning_gym.trainers.cli import main as train_main
     from reasoning_gym.trainers.pretrained import pretrained_model_path
 
@@ -150,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     run = work / "sppo"
     finished = (run / "metrics.jsonl").exists() and any(r.get("step") == size["steps"] for r in c.read_metrics(run))
     if not finished:
-        resume = ["--run.resume"] if last_checkpoint(run) is not None else []
+        resume = ["--run.resume"] if latest_checkpoint(run) is not None else []
         code = train_main(train_argv(policy, run, size, args.seed) + resume)
         if code:
             raise SystemExit(f"SPPO training failed with exit code {code}; its log is in {run}.")
-    after = evaluate_model(str(last_checkpoint(run)), work / "eval-after", size, args.seed)
+    after = evaluate_model(str(latest_checkpoint(run) / "policy"), work / "eval-after", size, args.seed)
     k = size["samples"]
     table = c.md_table(
         ["model", f"avg@{k} [95% CI]", f"pass@{k}", "verdicts"],
