@@ -79,8 +79,8 @@ def methods(scale: str) -> list[c.Method]:
 
 def parameter_count(name: str, *, as_critic: bool) -> int:
     """Parameters of a built-in model, as a policy (with its LM head) or as a critic (scalar head instead)."""
-    from reasoning_gym.trainers.config import ModelConfig
-    from reasoning_gym.trainers.modeling import Critic, load_policy
+    from reasoning_gym.models.config import ModelConfig
+    from reasoning_gym.models.loading import Critic, load_policy
 
     model = Critic.from_pretrained(name) if as_critic else load_policy(ModelConfig(path=name))[0]
     return sum(p.numel() for p in model.parameters())

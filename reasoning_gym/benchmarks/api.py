@@ -85,8 +85,8 @@ def evaluate(
 
 def _load_engine(model: str, backend: str, device: str, dtype: str, batch_size: int, trust_remote_code: bool):
     """Build the rollout engine for ``model`` and return it with the model's provenance."""
+    from reasoning_gym.models.loading import load_tokenizer, resolve_model_path
     from reasoning_gym.rollout import make_engine
-    from reasoning_gym.trainers.modeling import load_tokenizer, resolve_model_path
 
     resolved = resolve_model_path(model)
     if backend == "vllm":  # the vLLM engine loads its own weights from the folder
@@ -94,8 +94,7 @@ def _load_engine(model: str, backend: str, device: str, dtype: str, batch_size: 
         return engine, {**weights_fingerprint(model, resolved), "dtype": dtype, "device": "vllm"}
     import torch
 
-    from reasoning_gym.trainers.config import ModelConfig
-    from reasoning_gym.trainers.modeling import load_policy
+    from reasoning_gym.models.loading import ModelConfig, load_policy
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -103,15 +102,8 @@ def _load_engine(model: str, backend: str, device: str, dtype: str, batch_size: 
         dtype = "bfloat16" if device.startswith("cuda") else "float32"
     if dtype not in ("float32", "bfloat16"):
         raise ConfigError(f"dtype={dtype!r} is not supported; use 'auto', 'float32' or 'bfloat16'.")
-    try:
-        policy, tokenizer = load_policy(
-            ModelConfig(path=model, dtype=dtype, trust_remote_code=trust_remote_code), device
-        )
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot load model {model!r}: {exc}. Give a local Hugging Face folder, a hub id (downloaded, or in "
-            "the Hugging Face cache when offline), or a built-in tiny model ('tiny')."
-        ) from exc
+    config = ModelConfig(path=model, dtype=dtype, gradient_checkpointing=False, trust_remote_code=trust_remote_code)
+    policy, tokenizer = load_policy(config, device, what="model")  # a ModelLoadError says what to do
     policy.eval()
     engine = make_engine("hf", policy, tokenizer, batch_size=batch_size)
     info = {**weights_fingerprint(model, resolved), "dtype": dtype, "device": str(device)}

@@ -56,7 +56,9 @@ class Sample:
         prompt_ids: Token ids of the rendered prompt (no padding).
         response_ids: Token ids of the response, including the final EOS token when there is one.
         text: The response decoded without special tokens.
-        logprobs: Log-prob of each response token at the sampling temperature (no top-p renormalisation).
+        logprobs: Log-prob of each response token at the sampling temperature (no top-p renormalisation), or
+            None for an engine that samples from the trained model itself (the HF engine), where the trainer's
+            own pass computes them.
         finish_reason: ``"stop"`` (EOS emitted) or ``"length"`` (hit ``max_new_tokens``).
     """
 
@@ -64,7 +66,7 @@ class Sample:
     prompt_ids: list[int]
     response_ids: list[int]
     text: str
-    logprobs: list[float]
+    logprobs: list[float] | None
     finish_reason: Literal["stop", "length"]
 
 

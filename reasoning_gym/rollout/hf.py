@@ -2,8 +2,9 @@
 
 Sampling uses exactly the requested temperature and top-p: the model's own ``generation_config`` (which
 for many hub models sets top-k, repetition penalties, ...) is swapped out for the duration of the call, and
-top-k is disabled. Log-probs are recomputed with one forward pass over ``[prompt | response]`` rather than
-read from ``generate``'s scores, so they are exactly what the trainer's own forward pass computes.
+top-k is disabled. The engine returns no log-probs (``Sample.logprobs`` is None): it samples from the very
+model the trainer trains, so the trainer's own log-prob pass over the responses gives them exactly, and a
+second full-vocabulary pass here would only cost memory (a whole generate chunk at once) and time.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from reasoning_gym.models.batching import pad_left
 from reasoning_gym.rollout.base import Prompt, Sample, SamplingParams, encode_prompt
-from reasoning_gym.trainers.modeling import pack_batch, pad_left, response_logprobs
 
 __all__ = ["HFEngine", "eos_token_ids"]
 
@@ -83,8 +84,6 @@ class HFEngine:
                 **(sampling if params.temperature > 0 else {"do_sample": False}),
             )
             responses = [self._cut_at_eos(row) for row in out[:, input_ids.shape[1] :].tolist()]
-            batch = pack_batch([ids for _, ids in jobs], responses, self.tokenizer.pad_token_id).to(device)
-            logprobs = response_logprobs(self.model, batch, temperature=params.temperature).cpu()
         finally:
             self.model.train(was_training)
         return [
@@ -93,10 +92,10 @@ class HFEngine:
                 prompt_ids=ids,
                 response_ids=response,
                 text=self.tokenizer.decode(response, skip_special_tokens=True),
-                logprobs=logprobs[row, : len(response)].tolist(),
+                logprobs=None,
                 finish_reason="stop" if response and response[-1] in self.eos_ids else "length",
             )
-            for row, ((index, ids), response) in enumerate(zip(jobs, responses))
+            for (index, ids), response in zip(jobs, responses)
         ]
 
     def _cut_at_eos(self, tokens: list[int]) -> list[int]:

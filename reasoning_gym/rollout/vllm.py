@@ -326,7 +326,7 @@ class VLLMEngine:
     def _materialise(self, model: Any, tokenizer: Any) -> tuple[Path, str | None, Any]:
         """Return the model folder vLLM loads, the model object's dtype (if any) and its generation config."""
         if isinstance(model, str | os.PathLike):
-            from reasoning_gym.trainers.modeling import resolve_model_path
+            from reasoning_gym.models.loading import resolve_model_path
 
             folder = Path(resolve_model_path(str(model)))
             if not (folder / "config.json").is_file():

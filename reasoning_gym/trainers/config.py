@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from reasoning_gym.errors import ConfigError, close_matches
+from reasoning_gym.models.config import ModelConfig
 
 __all__ = [
     "EnvConfig",
@@ -75,23 +76,6 @@ def check_minibatch(rows: int, rows_name: str, optim_name: str, mini_batch_size:
         f"{rows_name} ({rows}) must be a multiple of {optim_name}.mini_batch_size ({mini_batch_size}); change "
         f"--{optim_name}.mini_batch_size or --prompts_per_step.",
     )
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ModelConfig:
-    """Which model to load and how."""
-
-    path: str = "tiny"
-    """Hugging Face folder or hub id, a built-in tiny model (tiny, tiny-qwen2, small), or smollm2-135m."""
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    """Dtype of the weights."""
-    gradient_checkpointing: bool = False
-    """Recompute activations in the backward pass to save memory."""
-    trust_remote_code: bool = False
-    """Allow model code from the hub folder to run (only for models you trust)."""
-
-    def __post_init__(self) -> None:
-        check(bool(self.path), "model path is empty; give a folder, a hub id or 'tiny'.")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -174,7 +158,15 @@ class OptimConfig:
     mini_batch_size: int = 128
     """Sequences per optimizer step."""
     micro_batch_size: int = 8
-    """At most this many sequences per forward/backward pass; gradients accumulate over a mini-batch."""
+    """At most this many sequences per forward/backward pass when no token budget is set; gradients accumulate
+    over a mini-batch."""
+    max_tokens_per_micro_batch: int | None = None
+    """Token budget of a forward/backward pass (padding included unless packing): micro-batches are cut to it
+    instead of by micro_batch_size, and each rank gets a similar share of tokens. Must hold the longest
+    sequence (max_prompt_tokens + max_new_tokens)."""
+    packing: bool = False
+    """Concatenate a micro-batch's sequences into one padding-free row with per-sequence position ids
+    (flash-attention varlen where installed, else a block-diagonal mask)."""
     epochs: int = 1
     """Passes over each rollout batch."""
 
@@ -186,6 +178,10 @@ class OptimConfig:
         check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}.")
         check(self.mini_batch_size >= 1, f"mini_batch_size must be >= 1, got {self.mini_batch_size}.")
         check(self.micro_batch_size >= 1, f"micro_batch_size must be >= 1, got {self.micro_batch_size}.")
+        check(
+            self.max_tokens_per_micro_batch is None or self.max_tokens_per_micro_batch >= 1,
+            f"max_tokens_per_micro_batch must be >= 1 or none, got {self.max_tokens_per_micro_batch}.",
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -299,16 +295,34 @@ class RunConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class FSDPConfig:
-    """FSDP2 sharding, used when the trainer runs under torchrun with more than one process."""
+    """FSDP2 sharding and precision (reasoning_gym.trainers.distributed).
 
-    param_dtype: Literal["float32", "bfloat16"] | None = None
-    """Dtype of the gathered parameters in forward and backward (bfloat16 with float32 weights is mixed
-    precision); none keeps the weights' dtype."""
-    reduce_dtype: Literal["float32", "bfloat16"] | None = None
-    """Dtype in which gradients are reduced across processes; none uses param_dtype."""
+    Under torchrun every model is sharded over the processes. One process is wrapped too when it computes
+    in another dtype than its weights or offloads them (the default on GPUs), so that mixed precision keeps
+    float32 master weights and optimizer state on a single GPU as well.
+    """
+
+    param_dtype: Literal["auto", "float32", "bfloat16"] | None = "auto"
+    """Dtype of the parameters in forward and backward: auto is bfloat16 on GPUs and the weights' dtype on CPUs;
+    bfloat16 with float32 weights is mixed precision (float32 master weights and optimizer state)."""
+    reduce_dtype: Literal["float32", "bfloat16"] | None = "float32"
+    """Dtype in which gradients are reduced across processes (none: param_dtype)."""
     reshard_after_forward: bool = True
     """Free each decoder block's gathered parameters after its forward (saves memory, costs one more
     all-gather in backward)."""
+    offload: bool = False
+    """Keep parameters, gradients and optimizer state in CPU memory (FSDP2 CPUOffloadPolicy): GPU memory for
+    activations, at the cost of host-device copies every step; the optimizer steps on the CPU."""
+    replicate: int = 1
+    """Replica groups (HSDP): shard within groups of nproc / replicate processes (e.g. one node) and replicate
+    across groups; 1 shards over all processes."""
+    timeout_minutes: float = 60.0
+    """How long a collective may wait for the slowest rank before the run fails (long generations at 8k
+    tokens can keep ranks apart for many minutes)."""
+
+    def __post_init__(self) -> None:
+        check(self.replicate >= 1, f"fsdp replicate must be >= 1, got {self.replicate}.")
+        check(self.timeout_minutes > 0, f"fsdp timeout_minutes must be positive, got {self.timeout_minutes}.")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

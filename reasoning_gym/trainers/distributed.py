@@ -1,73 +1,58 @@
-"""Data-parallel training with FSDP2: process group, sharding, gathers and full-weight checkpoints.
+"""Data parallelism with FSDP2: process group, loading, sharding, mixed precision and gathers.
 
 Run any trainer under ``torchrun`` to train on several processes (gloo on CPU, NCCL on CUDA)::
 
-    torchrun --nproc_per_node 2 -m reasoning_gym.trainers.sppo --run.output_dir runs/sppo-2p ...
-
-Without ``torchrun`` (or with one process) :func:`init_distributed` returns a one-process
-:class:`Distributed` whose methods are no-ops or plain local operations, so the very same training loop runs
-unwrapped and needs no process group; the CPU tests cover both paths.
+    torchrun --nproc_per_node 8 -m reasoning_gym.trainers.sppo --policy.path ... --fsdp.offload
 
 How a trainer uses it, and why the result matches one process on the same global batch:
 
-1. Every rank draws the same global prompt batch (same seed, same cursor) and takes its contiguous slice
-   with :meth:`Distributed.shard`; it samples and scores only that slice, then :meth:`~Distributed.gather`
-   rebuilds the global list of episodes on every rank. Old log-probs and values are computed on each rank's
-   slice of rows and reassembled with :meth:`~Distributed.gather_rows`.
-2. Advantages and shuffled mini-batches are computed from global data and the global torch generator,
-   which stays identical on all ranks because sampling uses its own per-rank seed
-   (:meth:`~Distributed.rollout_seed`) and leaves the global generator untouched.
-3. Each rank runs forward/backward on its slice of every mini-batch. Losses are normalized by the whole
-   mini-batch (a number every rank knows), and :func:`apply_fsdp` makes FSDP *sum* gradients over ranks,
-   so the reduced gradient is the full mini-batch gradient, as with one process.
-4. Checkpoints gather full weights and optimizer states to rank 0 (:meth:`~Distributed.save_checkpoint`),
-   which writes ordinary Hugging Face folders; they load on any number of processes.
+1. Loading (:meth:`Distributed.build`): only rank 0 reads the weights, into CPU memory; every rank builds a
+   meta-device skeleton, shards it with :func:`apply_fsdp`, allocates its own shards and receives them from
+   rank 0, one tensor at a time. No rank but 0 ever holds the full model.
+2. Every rank draws the same global prompt batch (same seed, same cursor), samples and scores its contiguous
+   slice (:meth:`Distributed.shard`), and :meth:`~Distributed.gather` rebuilds the global list of episodes
+   on every rank. Forward passes over the rows follow a
+   :class:`~reasoning_gym.models.batching.MicroPlan` that every rank computes alike: equal row counts per
+   rank with balanced token loads, the same number of micro-batches everywhere.
+3. Losses are normalized by the whole mini-batch, and :func:`apply_fsdp` makes FSDP *sum* gradients over
+   ranks, so the reduced gradient is the full mini-batch gradient, as with one process.
+4. Precision: weights and optimizer state stay in their stored dtype (float32); FSDP's
+   ``MixedPrecisionPolicy`` gathers them in ``param_dtype`` (bfloat16 on GPUs by default) for compute and
+   reduces gradients in ``reduce_dtype`` (float32). One process is wrapped too when it needs this (or CPU
+   offload), in a one-process group that :func:`init_distributed` creates.
+5. ``--fsdp.replicate R`` builds a 2-D mesh (HSDP): parameters are sharded within groups of ``world / R``
+   processes (a node) and replicated across the groups, so the all-gathers stay inside a node.
 
-The calls a trainer makes (``sppo.py`` is the worked example)::
-
-    with init_distributed(config.run.device) as dist:              # in train(); tears the group down
-        dist.check_divisible(prompts_per_step=..., ...)            # every rank must run as many passes
-        dist.wrap(model, config.fsdp)                              # after loading, before make_optimizer
-        with dist.unsharded(policy):                               # sample this rank's slice
-            local = sample_episodes(engine, dist.shard(prompts), params_with_seed_from_rollout_seed)
-        episodes = dist.gather(scored_local)                       # the global batch on every rank
-        logp = dist.gather_rows(forward_on(dist.shard(all_rows)))  # no-grad per-row passes
-        for rows in dist.shard(mini).split(micro): ...             # loss divided by the whole mini-batch
-        metrics = dist.mean_metrics(metrics)                       # write files only if dist.is_main
-        dist.save_checkpoint(..., {"optim": dist.optimizer_state_dict(model, opt), ...})
-
-Only public torch APIs are used (``fully_shard``, ``FSDPModule``, ``torch.distributed.checkpoint.state_dict``).
-FSDP1 is deliberately not supported: gathering its state dict with CPU offload segfaults on CPU
-(docs/feasibility.md, section 3).
+Without ``torchrun`` and without mixed precision, :func:`init_distributed` returns a one-process
+:class:`Distributed` whose methods are no-ops or plain local operations, so the very same loop runs
+unwrapped. Only public torch APIs are used (``fully_shard``, ``FSDPModule``, ``DeviceMesh``,
+``torch.distributed.checkpoint.state_dict``). FSDP1 is deliberately not supported: gathering its state dict
+with CPU offload segfaults on CPU (docs/feasibility.md, section 3).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import warnings
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 import torch.distributed as tdist
 from torch import nn
-from torch.distributed.checkpoint.state_dict import (
-    StateDictOptions,
-    get_model_state_dict,
-    get_optimizer_state_dict,
-    set_optimizer_state_dict,
-)
+from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, set_model_state_dict
 from torch.distributed.device_mesh import DeviceMesh, init_device_mesh
-from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
+from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy, OffloadPolicy, fully_shard
 
-from reasoning_gym.trainers import checkpoint as ckpt
+from reasoning_gym.models.batching import MicroPlan
 from reasoning_gym.trainers.config import FSDPConfig
 from reasoning_gym.trainers.metrics import mean_metrics
 
-__all__ = ["Distributed", "apply_fsdp", "decoder_blocks", "init_distributed", "resolve_dtype"]
+__all__ = ["Distributed", "apply_fsdp", "compute_dtype", "decoder_blocks", "init_distributed", "resolve_dtype"]
 
 T = TypeVar("T")
 
@@ -94,6 +79,19 @@ def resolve_dtype(name: str | torch.dtype | None) -> torch.dtype | None:
             raise ValueError(f"Invalid FSDP dtype {name!r}; use float32, bfloat16 or float16 (or none).")
 
 
+def compute_dtype(config: FSDPConfig, device: torch.device | str) -> torch.dtype | None:
+    """The dtype forward and backward run in: ``param_dtype``, with ``auto`` meaning bfloat16 on CUDA only."""
+    if config.param_dtype == "auto":
+        return torch.bfloat16 if torch.device(device).type == "cuda" else None
+    return resolve_dtype(config.param_dtype)
+
+
+def needs_wrapping(config: FSDPConfig, device: torch.device | str, weights_dtype: torch.dtype) -> bool:
+    """Whether one process must be wrapped with FSDP too: compute in another dtype than the weights, or offload."""
+    dtype = compute_dtype(config, device)
+    return config.offload or (dtype is not None and dtype != weights_dtype)
+
+
 def decoder_blocks(model: nn.Module) -> list[nn.Module]:
     """The repeated transformer blocks of a Hugging Face model (the classes named in ``_no_split_modules``)."""
     names: set[str] = set()
@@ -109,6 +107,7 @@ def apply_fsdp(
     param_dtype: str | torch.dtype | None = None,
     reduce_dtype: str | torch.dtype | None = None,
     reshard_after_forward: bool = True,
+    offload: bool = False,
 ) -> None:
     """Shard ``model`` in place with FSDP2: ``fully_shard`` on each decoder block, then on the root.
 
@@ -117,15 +116,18 @@ def apply_fsdp(
     process computes on the whole mini-batch.
 
     Args:
-        model: A Hugging Face model, or a module containing one (e.g. a critic); changed in place.
-        mesh: One-dimensional device mesh over all ranks.
+        model: A Hugging Face model, or a module containing one (e.g. a critic); changed in place. It may be a
+            meta-device skeleton (then allocate it with ``to_empty`` and load weights afterwards).
+        mesh: Device mesh: 1-D (shard over all ranks) or 2-D ``(replicate, shard)`` for HSDP.
         param_dtype: Dtype of the all-gathered parameters used in forward and backward (mixed precision when
             it differs from the weights'); None keeps the weights' dtype.
         reduce_dtype: Dtype in which gradients are reduced; None uses ``param_dtype``.
         reshard_after_forward: Free each block's gathered parameters after its forward (less memory, one more
             all-gather in backward). The root is never resharded after forward: backward needs it at once.
+        offload: Keep the sharded parameters, gradients and optimizer state in CPU memory.
     """
     policy = MixedPrecisionPolicy(param_dtype=resolve_dtype(param_dtype), reduce_dtype=resolve_dtype(reduce_dtype))
+    placement: OffloadPolicy = CPUOffloadPolicy(pin_memory=mesh.device_type == "cuda") if offload else OffloadPolicy()
     blocks = decoder_blocks(model)
     if not blocks:
         warnings.warn(
@@ -134,9 +136,11 @@ def apply_fsdp(
             stacklevel=2,
         )
     for block in blocks:
-        fully_shard(block, mesh=mesh, mp_policy=policy, reshard_after_forward=reshard_after_forward)
+        fully_shard(
+            block, mesh=mesh, mp_policy=policy, offload_policy=placement, reshard_after_forward=reshard_after_forward
+        )
         _RESHARD_AFTER_FORWARD[block] = reshard_after_forward
-    fully_shard(model, mesh=mesh, mp_policy=policy, reshard_after_forward=False)
+    fully_shard(model, mesh=mesh, mp_policy=policy, offload_policy=placement, reshard_after_forward=False)
     _RESHARD_AFTER_FORWARD[model] = False
     for module in model.modules():
         if isinstance(module, FSDPModule):
@@ -154,8 +158,8 @@ class Distributed:
         rank: This process's rank.
         world_size: Number of processes.
         local_rank: Rank on this machine (selects the CUDA device).
-        device: Where this rank's model lives.
-        mesh: The one-dimensional device mesh (None with one process).
+        device: Where this rank's model computes.
+        mesh: The device mesh models are sharded over (None when models are not wrapped).
     """
 
     def __init__(
@@ -201,30 +205,77 @@ class Distributed:
     # -- models -------------------------------------------------------------------------------------------
 
     def wrap(self, model: nn.Module, config: FSDPConfig | None = None) -> None:
-        """Shard ``model`` with :func:`apply_fsdp` when several processes train; do nothing with one.
+        """Shard ``model`` with :func:`apply_fsdp` when this run shards (a mesh exists); do nothing otherwise.
 
-        Call it after the model is on :attr:`device` and before building its optimizer.
+        Call it before building the model's optimizer.
         """
-        if not self.enabled:
+        if self.mesh is None:
             return
         config = config or FSDPConfig()
         apply_fsdp(
             model,
             mesh=self.mesh,
-            param_dtype=config.param_dtype,
+            param_dtype=compute_dtype(config, self.device),
             reduce_dtype=config.reduce_dtype,
             reshard_after_forward=config.reshard_after_forward,
+            offload=config.offload,
         )
+
+    def build(self, load: Callable[[bool], nn.Module], config: FSDPConfig | None = None) -> nn.Module:
+        """Load a model, shard it, and return it ready to train on :attr:`device`.
+
+        Args:
+            load: ``load(skeleton)`` returns the model: with real weights on the CPU (``skeleton=False``), or
+                with every tensor on the meta device (``skeleton=True``).
+            config: Sharding and precision.
+
+        One process loads it directly. Several processes: rank 0 loads the weights into CPU memory, every rank
+        shards a skeleton and allocates its own shards, and rank 0 sends each tensor in turn
+        (``set_model_state_dict`` with ``broadcast_from_rank0``); buffers that checkpoints do not store (rotary
+        frequencies) are sent too. Only rank 0 ever holds the full model.
+        """
+        config = config or FSDPConfig()
+        # Loading must not move the global generator: only rank 0 initialises new weights (a critic's head), and
+        # every rank must keep drawing the same mini-batch shuffles afterwards.
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            return self._build(load, config)
+
+    def _build(self, load: Callable[[bool], nn.Module], config: FSDPConfig) -> nn.Module:
+        if not self.enabled:
+            model = load(False)
+            model.to("cpu" if self.mesh is not None and config.offload else self.device)
+            self.wrap(model, config)
+            return model.to(self.device) if self.mesh is None else _buffers_to(model, self.device)
+        source = load(False) if self.is_main else None
+        model = load(True)
+        self.wrap(model, config)
+        model.to_empty(device="cpu" if config.offload else self.device)
+        _buffers_to(model, self.device)
+        full = source.state_dict() if source is not None else {}
+        options = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
+        set_model_state_dict(model, full, options=options)
+        self._broadcast_buffers(model, source)
+        del source, full
+        return model
+
+    def _broadcast_buffers(self, model: nn.Module, source: nn.Module | None) -> None:
+        """Send every buffer of rank 0's ``source`` (persistent or not) to the same buffer of each rank's model."""
+        reference = dict(source.named_buffers()) if source is not None else {}
+        for name, buffer in model.named_buffers():
+            if self.is_main:
+                buffer.copy_(reference[name].to(buffer.device, buffer.dtype))
+            tdist.broadcast(buffer, src=0)
 
     @contextlib.contextmanager
     def unsharded(self, model: nn.Module) -> Iterator[None]:
-        """Hold ``model``'s full parameters on every rank for the block (for generation).
+        """Hold ``model``'s full parameters (in the compute dtype) on every rank for the block (for generation).
 
         ``generate`` runs a different number of forward passes on each rank (each stops when its own
         sequences end); gathering everything up front means those passes run no collective, so ranks never
         wait on each other, and no block is re-gathered for every new token.
         """
-        modules = [m for m in model.modules() if isinstance(m, FSDPModule)] if self.enabled else []
+        modules = [m for m in model.modules() if isinstance(m, FSDPModule)] if self.mesh is not None else []
         for module in modules:
             module.set_reshard_after_forward(False, recurse=False)
             module.unshard()
@@ -238,50 +289,13 @@ class Distributed:
     def full_state_dict(self, model: nn.Module, *, every_rank: bool = False) -> dict[str, torch.Tensor]:
         """The full, unsharded weights. All ranks must call it.
 
-        By default on CPU and on rank 0 only (other ranks get ``{}``), for saving. With ``every_rank`` each
-        rank gets the full tensors on its own device, e.g. to load into its own rollout engine.
+        By default on CPU and on rank 0 only (other ranks get ``{}``). With ``every_rank`` each rank gets the
+        full tensors on its own device, e.g. to load into its own rollout engine.
         """
-        if not self.enabled:
+        if self.mesh is None:
             return {k: v.detach() if every_rank else v.detach().cpu() for k, v in model.state_dict().items()}
         options = StateDictOptions(full_state_dict=True, cpu_offload=not every_rank)
         return get_model_state_dict(model, options=options)
-
-    def optimizer_state_dict(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-        """The optimizer's full state keyed by parameter name (rank 0; ``{}`` elsewhere). All ranks must call it.
-
-        Keys are parameter names rather than positions, so a checkpoint resumes on any number of processes.
-        """
-        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-        return get_optimizer_state_dict(model, optimizer, options=options)
-
-    def load_optimizer_state_dict(
-        self, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]
-    ) -> None:
-        """Load a state saved by :meth:`optimizer_state_dict` (every rank passes the full state)."""
-        set_optimizer_state_dict(model, optimizer, state, options=StateDictOptions(full_state_dict=True))
-
-    def save_checkpoint(
-        self,
-        output_dir: str | os.PathLike,
-        step: int,
-        models: dict[str, tuple[nn.Module, Any]],
-        state: dict[str, Any],
-        *,
-        keep_last: int | None = None,
-    ) -> None:
-        """:func:`~reasoning_gym.trainers.checkpoint.save_checkpoint` with full weights gathered to rank 0.
-
-        Every rank must call it (the gathers are collectives); only rank 0 writes, and the others wait until
-        the checkpoint is complete. ``state`` must already hold full optimizer states
-        (:meth:`optimizer_state_dict`).
-        """
-        if not self.enabled:
-            ckpt.save_checkpoint(output_dir, step, models, state, keep_last=keep_last)
-            return
-        gathered = {name: (_FullWeights(m, self.full_state_dict(m)), tok) for name, (m, tok) in models.items()}
-        if self.is_main:
-            ckpt.save_checkpoint(output_dir, step, gathered, state, keep_last=keep_last)
-        self.barrier()
 
     # -- data ---------------------------------------------------------------------------------------------
 
@@ -329,6 +343,18 @@ class Distributed:
         tdist.all_gather_single(out, local)
         return out.to(tensor.device)
 
+    def gather_planned(self, local: torch.Tensor, plan: MicroPlan, num_rows: int) -> torch.Tensor:
+        """Every rank's rows of ``plan`` (``local`` holds this rank's, in ``plan.rank_rows`` order) in row order.
+
+        Returns:
+            ``[num_rows, ...]`` on every rank; rows outside the plan are zero.
+        """
+        gathered = self.gather_rows(local)
+        order = torch.cat([plan.rank_rows(r) for r in range(self.world_size)])
+        out = gathered.new_zeros((num_rows, *gathered.shape[1:]))
+        out[order] = gathered
+        return out
+
     def mean_metrics(self, metrics: dict[str, float]) -> dict[str, float]:
         """Average each metric over the ranks that report it (every rank gets the same result)."""
         if not self.enabled:
@@ -354,41 +380,64 @@ class Distributed:
             print(*args, **kwargs)
 
 
-class _FullWeights:
-    """A model plus its gathered full state dict; ``save_pretrained`` writes those weights."""
+def _buffers_to(model: nn.Module, device: torch.device) -> nn.Module:
+    """Move buffers (never sharded or offloaded by FSDP) to the compute device."""
+    for module in model.modules():
+        for name, buffer in module.named_buffers(recurse=False):
+            if buffer is not None and buffer.device != device:
+                module._buffers[name] = buffer.to(device)
+    return model
 
-    def __init__(self, model: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
-        self.model, self.state_dict = model, state_dict
 
-    def save_pretrained(self, out_dir: str | os.PathLike) -> None:
-        self.model.save_pretrained(out_dir, state_dict=self.state_dict)
-
-
-def init_distributed(device: str = "auto") -> Distributed:
+def init_distributed(
+    device: str = "auto", config: FSDPConfig | None = None, *, shard_one_process: bool = False
+) -> Distributed:
     """Join the ``torchrun`` process group, or describe a single process when not launched by it.
 
     Reads ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``. With more than one process it initializes the default
-    group (NCCL for CUDA, gloo for CPU) unless the caller already did, and builds a 1-D device mesh.
+    group (NCCL for CUDA, gloo for CPU) unless the caller already did, with ``config.timeout_minutes``, and
+    builds the device mesh (2-D for ``config.replicate > 1``).
 
     Args:
         device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; under ``torchrun``
             ``cuda`` means ``cuda:LOCAL_RANK``.
+        config: Sharding settings (mesh shape, timeout).
+        shard_one_process: Wrap models even in a single process (mixed precision or CPU offload): a
+            one-process group is created for FSDP's mesh.
 
     Returns:
         A :class:`Distributed`; use it as a context manager (or call ``close``) to tear the group down.
+
+    Raises:
+        ValueError: If ``config.replicate`` does not divide the number of processes.
     """
+    config = config or FSDPConfig()
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     dev = torch.device(device)
-    if world_size <= 1:
-        return Distributed(device=dev)
     if dev.type == "cuda":
         dev = torch.device("cuda", local_rank if dev.index is None else dev.index)
         torch.cuda.set_device(dev)
+    if world_size <= 1 and not shard_one_process:
+        return Distributed(device=dev)
+    if world_size % config.replicate:
+        raise ValueError(
+            f"--fsdp.replicate {config.replicate} must divide the number of processes ({world_size}); use the "
+            "number of nodes (each node then holds one full copy of the sharded model)."
+        )
     owns = not tdist.is_initialized()
     if owns:
-        tdist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
-    mesh = init_device_mesh(dev.type, (world_size,))
-    return Distributed(rank, world_size, local_rank, dev, mesh=mesh, owns_group=owns)
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+        timeout = datetime.timedelta(minutes=config.timeout_minutes)
+        if world_size <= 1:  # a private one-process group: no rendezvous, no port
+            tdist.init_process_group(backend, store=tdist.HashStore(), rank=0, world_size=1, timeout=timeout)
+        else:
+            tdist.init_process_group(backend, timeout=timeout)
+    if config.replicate > 1:
+        shape, names = (config.replicate, world_size // config.replicate), ("replicate", "shard")
+        mesh = init_device_mesh(dev.type, shape, mesh_dim_names=names)
+    else:
+        mesh = init_device_mesh(dev.type, (max(world_size, 1),))
+    return Distributed(rank, max(world_size, 1), local_rank, dev, mesh=mesh, owns_group=owns)

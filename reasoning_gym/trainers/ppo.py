@@ -38,6 +38,8 @@ from typing import Any, Literal
 import torch
 
 from reasoning_gym.errors import ConfigError
+from reasoning_gym.models.batching import MicroBatch, TokenBatch
+from reasoning_gym.models.loading import load_tokenizer
 from reasoning_gym.trainers.advantages import gae_advantages, masked_whiten, outcome_token_rewards
 from reasoning_gym.trainers.config import (
     KLConfig,
@@ -49,19 +51,19 @@ from reasoning_gym.trainers.config import (
     check_minibatch,
     parse_config,
 )
-from reasoning_gym.trainers.loop import (
-    Run,
+from reasoning_gym.trainers.loop import Run, run_training
+from reasoning_gym.trainers.losses import token_bce_value_loss, value_loss
+from reasoning_gym.trainers.metrics import TrainResult, timed
+from reasoning_gym.trainers.steps import (
     collect,
     draw_prompts,
+    forward_rows,
     reference_kl,
     rollout_metrics,
-    run_training,
+    step_speed,
     update_actor,
     update_critic,
 )
-from reasoning_gym.trainers.losses import token_bce_value_loss, value_loss
-from reasoning_gym.trainers.metrics import TrainResult, speed_metrics, timed
-from reasoning_gym.trainers.modeling import PackedBatch, load_tokenizer
 
 __all__ = ["Config", "PPOConfig", "critic_outputs", "main", "train"]
 
@@ -124,11 +126,12 @@ def train(config: PPOConfig) -> TrainResult:
 
 def _train_step(run: Run, step: int) -> dict[str, Any]:
     config, times = run.config, {}
-    episodes, batch, rewards, old_logp = collect(run, step, draw_prompts(run, config.prompts_per_step), times)
-    ref_logp, kl = reference_kl(run, batch, old_logp, times)
+    data = collect(run, step, draw_prompts(run, config.prompts_per_step), times)
+    batch = data.batch
+    ref_logp, kl = reference_kl(run, batch, data.old_logp, times)
     with timed(times, "time/values"):
         values = _values(run, batch)
-    token_rewards = outcome_token_rewards(rewards, batch.response_mask)
+    token_rewards = outcome_token_rewards(data.rewards, batch.response_mask)
     if kl is not None and config.kl.in_reward:
         token_rewards = token_rewards - config.kl.coef * kl
     advantages, returns = gae_advantages(token_rewards, values, batch.response_mask, gamma=config.gamma, lam=config.lam)
@@ -138,59 +141,57 @@ def _train_step(run: Run, step: int) -> dict[str, Any]:
         metrics = _update_critic(run, batch, values, returns)
     if step > config.critic_warmup:
         with timed(times, "time/actor_update"):
-            metrics.update(update_actor(run, batch, old_logp, advantages, ref_logp=ref_logp))
-    tokens, generated = batch.attention_mask.sum().item(), batch.response_mask.sum().item()
+            metrics.update(update_actor(run, batch, data.old_logp, advantages, ref_logp=ref_logp))
     return {
-        **rollout_metrics(run, episodes, batch, old_logp, advantages),
+        **rollout_metrics(run, data, advantages),
         "critic/value_before_update": values[batch.response_mask.bool()].mean().item(),
         **metrics,
-        **speed_metrics(times, tokens=tokens, generated=generated),
+        **step_speed(batch, times),
     }
 
 
-def critic_outputs(critic: Any, batch: PackedBatch) -> torch.Tensor:
-    """A token-level critic's output ``[B, T]`` for each response token ``t``, at the position before it.
+def critic_outputs(critic: Any, micro: MicroBatch) -> torch.Tensor:
+    """A token-level critic's output ``[b, T_b]`` for each response token ``t``, at the position before it.
 
     It is ``V(s_t)`` itself for a critic trained with ``critic_loss="mse"`` and the logit of ``V(s_t)`` for
-    one trained with ``"bce"``. ``batch`` must be on the critic's device.
+    one trained with ``"bce"``. ``micro`` must be on the critic's device.
     """
-    out = critic(batch.input_ids, batch.attention_mask)
-    width = batch.response_mask.shape[1]
-    return out[:, batch.prompt_width - 1 : batch.prompt_width - 1 + width].float()
+    return micro.take(critic(micro.input_ids, micro.attention_mask, micro.position_ids)).float()
 
 
-def _token_values(run: Run, batch: PackedBatch) -> torch.Tensor:
-    return critic_outputs(run.critic, batch)
+def _token_values(run: Run, micro: MicroBatch) -> torch.Tensor:
+    return critic_outputs(run.critic, micro)
 
 
-@torch.no_grad()
-def _values(run: Run, batch: PackedBatch) -> torch.Tensor:
+def _values(run: Run, batch: TokenBatch) -> torch.Tensor:
     """``V(s_t)`` ``[B, T]`` of every response token (probabilities with ``critic_loss="bce"``), for GAE."""
-    rows = run.dist.shard(torch.arange(batch.input_ids.shape[0])).split(run.config.critic_optim.micro_batch_size)
-    parts = [_token_values(run, batch.select(r).to(run.device)).cpu() for r in rows]
-    values = run.dist.gather_rows(torch.cat(parts))
+    values = forward_rows(
+        run, batch, run.config.critic_optim, lambda micro: _token_values(run, micro), width=batch.width
+    )
     return torch.sigmoid(values) if run.config.critic_loss == "bce" else values
 
 
-def _update_critic(run: Run, batch: PackedBatch, old_values: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:
+def _update_critic(run: Run, batch: TokenBatch, old_values: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:
     """Clipped squared error (or cross-entropy) between ``V(s_t)`` and the GAE returns, token-mean per mini-batch."""
+    packed = run.config.critic_optim.packing
 
     def loss_fn(rows: torch.Tensor, mini: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        micro = batch.select(rows).to(run.device)
+        micro = batch.micro(rows, packed=packed).to(run.device)
+        t = micro.width
         normalizer = batch.response_mask[mini].sum().clamp(min=1).item()
         if run.config.critic_loss == "bce":
-            targets = returns[rows].to(run.device)
+            targets = returns[rows, :t].to(run.device)
             return token_bce_value_loss(_token_values(run, micro), targets, micro.response_mask, normalizer=normalizer)
         return value_loss(
             _token_values(run, micro),
-            old_values[rows].to(run.device),
-            returns[rows].to(run.device),
+            old_values[rows, :t].to(run.device),
+            returns[rows, :t].to(run.device),
             micro.response_mask,
             clip=run.config.value_clip,
             normalizer=normalizer,
         )
 
-    return update_critic(run, batch.input_ids.shape[0], loss_fn)
+    return update_critic(run, batch.lengths, loss_fn)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,8 +41,9 @@ from reasoning_gym.trainers.config import (
     parse_config,
 )
 from reasoning_gym.trainers.episodes import Episode
-from reasoning_gym.trainers.loop import Run, outcome_step, rollout, run_training
+from reasoning_gym.trainers.loop import Run, run_training
 from reasoning_gym.trainers.metrics import TrainResult
+from reasoning_gym.trainers.steps import outcome_step, rollout
 
 __all__ = ["Config", "ReMaxConfig", "main", "train"]
 

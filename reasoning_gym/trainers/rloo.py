@@ -38,8 +38,9 @@ from reasoning_gym.trainers.config import (
     check_minibatch,
     parse_config,
 )
-from reasoning_gym.trainers.loop import Run, outcome_step, run_training
+from reasoning_gym.trainers.loop import Run, run_training
 from reasoning_gym.trainers.metrics import TrainResult
+from reasoning_gym.trainers.steps import outcome_step
 
 __all__ = ["Config", "RLOOConfig", "main", "train"]
 

@@ -34,18 +34,14 @@ from typing import Any
 import torch
 
 from reasoning_gym.errors import ConfigError
+from reasoning_gym.models.batching import TokenBatch
+from reasoning_gym.models.loading import load_policy, resolve_model_path
+from reasoning_gym.models.logprobs import response_logprobs
+from reasoning_gym.models.tiny import _default_cache
 from reasoning_gym.rollout import encode_prompt
 from reasoning_gym.trainers.config import ModelConfig, OptimConfig
 from reasoning_gym.trainers.episodes import Episode, make_env, make_source
-from reasoning_gym.trainers.modeling import (
-    load_policy,
-    make_optimizer,
-    optimizer_step,
-    pack_batch,
-    resolve_model_path,
-    response_logprobs,
-)
-from reasoning_gym.trainers.tiny import _default_cache
+from reasoning_gym.trainers.optim import make_optimizer, optimizer_step
 
 __all__ = ["SFT_FORMAT_VERSION", "sft_cache_dir", "train_sft", "warm_start"]
 
@@ -76,7 +72,7 @@ def warm_start(config: Any, dist: Any = None) -> ModelConfig:
             train_sft(config, out, device=dist.device if dist is not None else "cpu")
     if dist is not None:
         dist.barrier()
-    return dataclasses.replace(config.policy, path=str(out))
+    return config.policy.saved_at(out)
 
 
 def sft_cache_dir(config: Any) -> Path:
@@ -160,11 +156,11 @@ def _example(envs: list, tokenizer: Any, episode: Episode, max_tokens: int) -> t
 
 def _sft_step(policy: Any, optimizer: Any, tokenizer: Any, examples: list, device: Any) -> float:
     """One optimizer step of token-mean NLL over the response tokens of ``examples``."""
-    batch = pack_batch([p for p, _ in examples], [r for _, r in examples], tokenizer.pad_token_id)
+    batch = TokenBatch([p for p, _ in examples], [r for _, r in examples], tokenizer.pad_token_id)
     tokens = batch.response_mask.sum().clamp(min=1).item()
     total = 0.0
     for rows in torch.arange(len(examples)).split(MICRO_BATCH):
-        micro = batch.select(rows).to(device)
+        micro = batch.micro(rows).to(device)
         logp = response_logprobs(policy, micro)
         # Summed, then divided by the whole batch's tokens: the exact token-mean over all micro-batches.
         loss = -(logp * micro.response_mask).sum() / tokens

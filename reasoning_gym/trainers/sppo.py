@@ -40,11 +40,13 @@ Paper settings for a 1.5B policy: ``--prompts_per_step 256 --actor_optim.mini_ba
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from reasoning_gym.models.batching import MicroBatch, TokenBatch
 from reasoning_gym.rollout import encode_prompt
 from reasoning_gym.trainers.advantages import get_advantage_fn
 from reasoning_gym.trainers.config import (
@@ -56,18 +58,18 @@ from reasoning_gym.trainers.config import (
     parse_config,
 )
 from reasoning_gym.trainers.episodes import Episode
-from reasoning_gym.trainers.loop import (
-    Run,
+from reasoning_gym.trainers.loop import Run, run_training
+from reasoning_gym.trainers.losses import bce_value_loss
+from reasoning_gym.trainers.metrics import TrainResult, timed
+from reasoning_gym.trainers.steps import (
     collect,
     draw_prompts,
+    forward_rows,
     rollout_metrics,
-    run_training,
+    step_speed,
     update_actor,
     update_critic,
 )
-from reasoning_gym.trainers.losses import bce_value_loss
-from reasoning_gym.trainers.metrics import TrainResult, speed_metrics, timed
-from reasoning_gym.trainers.modeling import pad_left
 
 __all__ = ["Config", "SPPOConfig", "main", "train"]
 
@@ -100,48 +102,47 @@ def train(config: SPPOConfig) -> TrainResult:
 def _train_step(run: Run, step: int) -> dict[str, Any]:
     config, times = run.config, {}
     # One response per prompt; old_logp: the sampling policy's log-probs, the denominator of the PPO ratio.
-    episodes, batch, rewards, old_logp = collect(run, step, draw_prompts(run, config.prompts_per_step), times)
+    data = collect(run, step, draw_prompts(run, config.prompts_per_step), times)
     with timed(times, "time/values"):
-        prompt_ids, prompt_mask = _critic_inputs(run, episodes)
-        values = torch.sigmoid(_critic_logits(run, prompt_ids, prompt_mask))
+        prompts = _critic_inputs(run, data.episodes)
+        values = torch.sigmoid(forward_rows(run, prompts, config.critic_optim, functools.partial(_prompt_logits, run)))
     # The advantage uses the critic *before* it learns from this batch's rewards.
-    advantages = get_advantage_fn("sppo")(rewards, torch.arange(len(episodes)), baseline=values)
+    advantages = get_advantage_fn("sppo")(data.rewards, torch.arange(len(data.episodes)), baseline=values)
     with timed(times, "time/critic_update"):
-        critic_metrics = _update_critic(run, prompt_ids, prompt_mask, rewards)
+        critic_metrics = _update_critic(run, prompts, data.rewards)
     with timed(times, "time/actor_update"):
-        actor_metrics = update_actor(run, batch, old_logp, advantages)
-    tokens, generated = batch.attention_mask.sum().item(), batch.response_mask.sum().item()
+        actor_metrics = update_actor(run, data.batch, data.old_logp, advantages)
     return {
-        **rollout_metrics(run, episodes, batch, old_logp, advantages),
+        **rollout_metrics(run, data, advantages),
         "critic/value_before_update": values.mean().item(),
         **critic_metrics,
         **actor_metrics,
-        **speed_metrics(times, tokens=tokens, generated=generated),
+        **step_speed(data.batch, times),
     }
 
 
-def _critic_inputs(run: Run, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The prompts re-tokenized with the critic's own tokenizer, left-padded (the last column is s_p's end)."""
+def _critic_inputs(run: Run, episodes: list[Episode]) -> TokenBatch:
+    """The prompts re-tokenized with the critic's own tokenizer (rows without responses)."""
     limit = run.config.rollout.max_prompt_tokens
     ids = [encode_prompt(run.critic_tokenizer, e.messages)[-limit:] for e in episodes]
-    return pad_left(ids, run.critic_tokenizer.pad_token_id)
+    return TokenBatch(ids, [[] for _ in ids], run.critic_tokenizer.pad_token_id)
 
 
-@torch.no_grad()
-def _critic_logits(run: Run, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    rows = run.dist.shard(torch.arange(ids.shape[0])).split(run.config.critic_optim.micro_batch_size)
-    logits = [run.critic(ids[r].to(run.device), mask[r].to(run.device))[:, -1] for r in rows]
-    return run.dist.gather_rows(torch.cat(logits).float().cpu())
+def _prompt_logits(run: Run, micro: MicroBatch) -> torch.Tensor:
+    """The critic's logit at each row's last prompt token, ``[b]``: V(s_p) = sigmoid of it."""
+    logits = run.critic(micro.input_ids, micro.attention_mask, micro.position_ids)
+    return micro.take_last_prompt(logits).float()
 
 
-def _update_critic(run: Run, ids: torch.Tensor, mask: torch.Tensor, rewards: torch.Tensor) -> dict[str, float]:
+def _update_critic(run: Run, prompts: TokenBatch, rewards: torch.Tensor) -> dict[str, float]:
     """Binary cross-entropy between sigmoid(logit at the last prompt token) and the 0/1 reward."""
+    packed = run.config.critic_optim.packing
 
     def loss_fn(rows: torch.Tensor, mini: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        logits = run.critic(ids[rows].to(run.device), mask[rows].to(run.device))[:, -1].float()
+        logits = _prompt_logits(run, prompts.micro(rows, packed=packed).to(run.device))
         return bce_value_loss(logits, rewards[rows].to(run.device), normalizer=len(mini))
 
-    return update_critic(run, len(rewards), loss_fn)
+    return update_critic(run, prompts.lengths, loss_fn)
 
 
 def main(argv: list[str] | None = None) -> int:

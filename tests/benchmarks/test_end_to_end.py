@@ -11,7 +11,7 @@ from reasoning_gym.benchmarks import SUITES, evaluate, evaluate_policy, scalar_m
 from reasoning_gym.benchmarks.cli import main
 from reasoning_gym.benchmarks.provenance import sha256_file
 from reasoning_gym.errors import ConfigError
-from reasoning_gym.trainers.tiny import tiny_model_path
+from reasoning_gym.models.tiny import tiny_model_path
 
 CODE_ENVS = {"rg/HumanEval-v0", "rg/MBPP-v0"}
 SMALL = ["--limit", "2", "--samples", "2", "--max-tokens", "16", "--no-progress"]
@@ -86,8 +86,8 @@ def test_results_carry_all_provenance(tmp_path, data_dir):
 
 
 def test_evaluate_policy_runs_in_process_for_trainers(data_dir):
-    from reasoning_gym.trainers.config import ModelConfig
-    from reasoning_gym.trainers.modeling import load_policy
+    from reasoning_gym.models.config import ModelConfig
+    from reasoning_gym.models.loading import load_policy
 
     model, tokenizer = load_policy(ModelConfig(path="tiny"))
     results = evaluate_policy(model, tokenizer, "arithmetic", samples=2, limit=2, max_tokens=8, tag="step-3")

@@ -11,12 +11,14 @@ import pytest
 import torch
 
 from reasoning_gym.errors import ConfigError, MissingDependencyError
+from reasoning_gym.models.batching import TokenBatch
+from reasoning_gym.models.config import ModelConfig
+from reasoning_gym.models.loading import load_policy
+from reasoning_gym.models.logprobs import response_logprobs
+from reasoning_gym.models.tiny import build_tiny_model
 from reasoning_gym.rollout import RolloutEngine, SamplingParams, make_engine
 from reasoning_gym.rollout.hf import HFEngine
 from reasoning_gym.rollout.vllm import VLLMEngine, import_vllm
-from reasoning_gym.trainers.config import ModelConfig
-from reasoning_gym.trainers.modeling import load_policy, pack_batch, response_logprobs
-from reasoning_gym.trainers.tiny import build_tiny_model
 
 try:
     import_vllm()
@@ -50,9 +52,9 @@ def engine(tiny):
 
 def forward_logprobs(model, samples, temperature: float) -> list[list[float]]:
     """Log-probs of each sample's response tokens from one HF forward pass."""
-    batch = pack_batch([s.prompt_ids for s in samples], [s.response_ids for s in samples], 0)
+    batch = TokenBatch([s.prompt_ids for s in samples], [s.response_ids for s in samples], 0)
     with torch.no_grad():
-        logprobs = response_logprobs(model, batch, temperature=temperature)
+        logprobs = response_logprobs(model, batch.micro(torch.arange(len(samples))), temperature=temperature)
     return [logprobs[row, : len(s.response_ids)].tolist() for row, s in enumerate(samples)]
 
 
@@ -191,13 +193,13 @@ def test_trainer_syncs_updated_weights_into_the_vllm_engine(tiny, tmp_path, monk
     policy on the same tokens. With a large learning rate the policy moves every step, so without the sync
     the difference grows after step 1 -- the control run with the sync disabled shows this test can fail.
     """
-    from reasoning_gym.trainers import loop
+    from reasoning_gym.trainers import steps
 
     synced = _sppo_with_vllm(tiny, tmp_path, "synced")
     assert [m["step"] for m in synced] == [1, 2, 3]
     assert all(m["rollout/logprob_diff"] < TOL for m in synced), [m["rollout/logprob_diff"] for m in synced]
 
-    monkeypatch.setattr(loop, "sync_engine", lambda run: None)
+    monkeypatch.setattr(steps, "sync_engine", lambda run: None)
     stale = _sppo_with_vllm(tiny, tmp_path, "stale")
     assert stale[0]["rollout/logprob_diff"] < TOL  # step 1 samples from the initial weights either way
     assert max(m["rollout/logprob_diff"] for m in stale[1:]) > 100 * TOL

@@ -13,10 +13,10 @@ from safetensors.torch import load_file
 from sppo_runner import ENV_ID
 
 from reasoning_gym.errors import ConfigError
+from reasoning_gym.models.loading import Critic, load_policy
+from reasoning_gym.models.tiny import tiny_model_path
 from reasoning_gym.trainers import get_trainer
 from reasoning_gym.trainers.config import EnvConfig, KLConfig, ModelConfig, OptimConfig, RolloutConfig, RunConfig
-from reasoning_gym.trainers.modeling import Critic, load_policy
-from reasoning_gym.trainers.tiny import tiny_model_path
 
 TINY = str(tiny_model_path("tiny"))
 FAST = dict(
@@ -124,18 +124,18 @@ def test_config_errors_say_what_to_change(tmp_path, name, overrides, message):
 class PositionCritic(torch.nn.Module):
     """A fake critic whose 'value' at each position is the position's column number."""
 
-    def forward(self, input_ids, attention_mask):
+    def forward(self, input_ids, attention_mask, positions=None):
         return torch.arange(input_ids.shape[1], dtype=torch.float32).expand(input_ids.shape[0], -1)
 
 
 def test_ppo_values_are_read_one_position_before_each_response_token():
     from types import SimpleNamespace
 
-    from reasoning_gym.trainers.modeling import pack_batch
+    from reasoning_gym.models.batching import TokenBatch
     from reasoning_gym.trainers.ppo import _token_values
 
-    batch = pack_batch([[1, 2, 3], [4]], [[5, 6], [7, 8]], pad_id=0)  # prompt width 3: responses start at 3
-    values = _token_values(SimpleNamespace(critic=PositionCritic()), batch)
+    batch = TokenBatch([[1, 2, 3], [4]], [[5, 6], [7, 8]], pad_id=0)  # prompt width 3: responses start at 3
+    values = _token_values(SimpleNamespace(critic=PositionCritic()), batch.micro(torch.arange(2)))
     # V(s_t) for response token t is the output at column P + t - 1: the state before token t.
     assert values.tolist() == [[2.0, 3.0], [2.0, 3.0]]
 
@@ -143,7 +143,7 @@ def test_ppo_values_are_read_one_position_before_each_response_token():
 def test_kl_in_the_reward_subtracts_beta_times_the_summed_token_kl():
     from types import SimpleNamespace
 
-    from reasoning_gym.trainers.loop import kl_shaped_rewards
+    from reasoning_gym.trainers.steps import kl_shaped_rewards
 
     rewards, kl = torch.tensor([1.0, 0.0]), torch.tensor([[0.2, 0.4, 0.0], [1.0, 0.0, 0.0]])
     run = SimpleNamespace(config=SimpleNamespace(kl=KLConfig(coef=0.5, in_reward=True)))

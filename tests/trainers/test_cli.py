@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from reasoning_gym.models.tiny import tiny_model_path
 from reasoning_gym.trainers import TRAINERS
 from reasoning_gym.trainers.cli import PRESETS, main, parse_train_args
 from reasoning_gym.trainers.sppo import SPPOConfig
-from reasoning_gym.trainers.tiny import tiny_model_path
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 TINY = str(tiny_model_path("tiny"))

@@ -6,12 +6,10 @@ import string
 
 import gymnasium as gym
 import pytest
-import torch
 from gymnasium import spaces
 
 from reasoning_gym.errors import ConfigError
 from reasoning_gym.rollout import Sample
-from reasoning_gym.trainers.checkpoint import latest_checkpoint, resume_point, save_checkpoint
 from reasoning_gym.trainers.episodes import (
     Episode,
     MixedPromptSource,
@@ -96,25 +94,6 @@ def test_scorer_resets_a_copy_to_each_problem(workers):
     scorer.close()
     assert [e.reward for e in episodes] == [float(i % 2) for i in range(12)]
     assert status_counts(episodes) == {"verdict/correct": 6, "verdict/wrong": 6}
-
-
-class Saveable:
-    def save_pretrained(self, path):
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "weights.txt").write_text("w")
-
-
-def test_checkpoints_are_atomic_and_pruned(tmp_path):
-    (tmp_path / ".tmp-checkpoint-9").mkdir()  # an interrupted save is never taken for a checkpoint
-    assert latest_checkpoint(tmp_path) is None and resume_point(tmp_path, resume=False) is None
-    for step in (1, 2, 10):
-        save_checkpoint(tmp_path, step, {"policy": (Saveable(), None)}, {"x": step}, keep_last=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-checkpoint-9", "checkpoint-10", "checkpoint-2"]
-    assert latest_checkpoint(tmp_path).name == "checkpoint-10"  # numeric, not lexicographic, order
-    state = torch.load(tmp_path / "checkpoint-10" / "trainer_state.pt", weights_only=False)
-    assert state == {"x": 10, "step": 10}
-    with pytest.raises(FileExistsError, match="pass --run.resume"):
-        resume_point(tmp_path, resume=False)
 
 
 class OtherCountingEnv(CountingEnv):

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed.checkpoint as dcp
 from safetensors.torch import load_file
 from sppo_runner import ENV_ID
 
+from reasoning_gym.models.loading import Critic
+from reasoning_gym.models.tiny import tiny_model_path
 from reasoning_gym.trainers.config import parse_config
 from reasoning_gym.trainers.distributed import Distributed, resolve_dtype
-from reasoning_gym.trainers.modeling import Critic
 from reasoning_gym.trainers.sppo import SPPOConfig, train
-from reasoning_gym.trainers.tiny import tiny_model_path
 
 RUNNER = Path(__file__).with_name("sppo_runner.py")
 TOLERANCE = 1e-5
@@ -92,8 +93,10 @@ def test_two_processes_log_the_same_metrics_and_save_loadable_checkpoints(runs):
     assert not info["missing_keys"] and not info["unexpected_keys"]
     assert max_abs_diff(model.state_dict(), load_file(folder / "policy" / "model.safetensors")) == 0
     assert type(Critic.from_pretrained(str(folder / "critic")).model).__name__ == "Qwen2ForTokenClassification"
-    state = torch.load(folder / "trainer_state.pt", weights_only=False)
-    assert "lm_head.weight" in state["actor_optimizer"]["state"]  # full state keyed by name, not by shard
+    # The training state is sharded: one file per rank, keyed by parameter name (so any world size can load it).
+    assert sorted(p.name for p in (folder / "state").glob("*.distcp")) == ["__0_0.distcp", "__1_0.distcp"]
+    keys = dcp.FileSystemReader(str(folder / "state")).read_metadata().state_dict_metadata
+    assert "policy.optim.state.lm_head.weight.exp_avg" in keys and "critic.model.model.score.weight" in keys
 
 
 def test_a_two_process_checkpoint_resumes_on_one_process(runs, tmp_path):

@@ -17,12 +17,12 @@ import pytest
 from safetensors.torch import load_file
 from sppo_runner import ENV_ID
 
+from reasoning_gym.models.tiny import tiny_model_path
 from reasoning_gym.rollout import SamplingParams
-from reasoning_gym.trainers import get_trainer, loop, remax
+from reasoning_gym.trainers import get_trainer, remax, steps
 from reasoning_gym.trainers.config import parse_config
 from reasoning_gym.trainers.distributed import Distributed
 from reasoning_gym.trainers.episodes import sample_episodes
-from reasoning_gym.trainers.tiny import tiny_model_path
 
 RUNNER = Path(__file__).with_name("sppo_runner.py")
 TOLERANCE = 1e-5
@@ -53,7 +53,7 @@ def baseline_args(name, out_dir):
 
 
 def two_rank_rollout(run, step, prompts, times, *, n=1, greedy=False):
-    """``loop.rollout`` as two ranks would run it: each half of the prompts sampled with that rank's seed."""
+    """``steps.rollout`` as two ranks would run it: each half of the prompts sampled with that rank's seed."""
     r, half, episodes = run.config.rollout, len(prompts) // 2, []
     for rank, part in enumerate((prompts[:half], prompts[half:])):
         seed = Distributed(rank=rank, world_size=2).rollout_seed(run.config.run.seed, step)
@@ -81,7 +81,7 @@ def test_two_processes_train_like_one(name, tmp_path, monkeypatch):
     proc = subprocess.run([*cmd, *baseline_args(name, tmp_path / "two")], env=env, capture_output=True, text=True,
                           timeout=240)  # fmt: skip
     assert proc.returncode == 0, f"torchrun {name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-    monkeypatch.setattr(loop, "rollout", two_rank_rollout)
+    monkeypatch.setattr(steps, "rollout", two_rank_rollout)
     monkeypatch.setattr(remax, "rollout", two_rank_rollout)
     module = get_trainer(name)
     module.train(parse_config(module.Config, baseline_args(name, tmp_path / "one")))

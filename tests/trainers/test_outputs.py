@@ -10,6 +10,8 @@ import torch
 from sppo_runner import ENV_ID
 from transformers import AutoModelForCausalLM
 
+from reasoning_gym.models.loading import Critic
+from reasoning_gym.models.tiny import tiny_model_path
 from reasoning_gym.trainers import metrics as metrics_module
 from reasoning_gym.trainers.config import (
     EnvConfig,
@@ -21,9 +23,7 @@ from reasoning_gym.trainers.config import (
     load_config,
 )
 from reasoning_gym.trainers.metrics import MetricsLogger, read_metrics, write_reward_curve
-from reasoning_gym.trainers.modeling import Critic
 from reasoning_gym.trainers.sppo import SPPOConfig, train
-from reasoning_gym.trainers.tiny import tiny_model_path
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,11 +10,11 @@ from sppo_runner import ENV_ID
 
 import reasoning_gym as rg
 from reasoning_gym.errors import ConfigError
+from reasoning_gym.models.loading import load_policy
 from reasoning_gym.rollout import SamplingParams, make_engine
 from reasoning_gym.trainers import sft
 from reasoning_gym.trainers.cli import preset_config
 from reasoning_gym.trainers.config import EnvConfig, SFTConfig, apply_overrides
-from reasoning_gym.trainers.modeling import load_policy
 from reasoning_gym.trainers.sppo import SPPOConfig
 
 
@@ -79,9 +79,10 @@ def test_sft_loss_is_the_token_mean_over_response_tokens_only():
     optimizer = torch.optim.SGD(policy.parameters(), lr=0.0)
     examples = [([5, 6, 7], [8, 9]), ([5], [8, 9, 10, 11])]
     loss = sft._sft_step(policy, optimizer, tokenizer, examples, "cpu")
-    from reasoning_gym.trainers.modeling import pack_batch, response_logprobs
+    from reasoning_gym.models.batching import TokenBatch
+    from reasoning_gym.models.logprobs import response_logprobs
 
-    batch = pack_batch([p for p, _ in examples], [r for _, r in examples], tokenizer.pad_token_id)
+    micro = TokenBatch([p for p, _ in examples], [r for _, r in examples], tokenizer.pad_token_id).micro([0, 1])
     with torch.no_grad():
-        logp = response_logprobs(policy, batch)
-    assert loss == pytest.approx(-(logp * batch.response_mask).sum().item() / 6, rel=1e-5)
+        logp = response_logprobs(policy, micro)
+    assert loss == pytest.approx(-(logp * micro.response_mask).sum().item() / 6, rel=1e-5)

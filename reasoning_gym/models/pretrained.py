@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from reasoning_gym.errors import MissingDependencyError
-from reasoning_gym.trainers.tiny import _default_cache, build_folder_atomically
+from reasoning_gym.models.tiny import _default_cache, build_folder_atomically
 
 __all__ = [
     "INSTALL_SMOLLM2",

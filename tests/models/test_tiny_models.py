@@ -6,7 +6,7 @@ import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from reasoning_gym.errors import UnknownNameError
-from reasoning_gym.trainers.tiny import build_tiny_model, tiny_corpus, tiny_model_path, train_tiny_tokenizer
+from reasoning_gym.models.tiny import build_tiny_model, tiny_corpus, tiny_model_path, train_tiny_tokenizer
 
 TEXTS = [
     "What is 123 + 4567? The answer is \\boxed{4690}.",
