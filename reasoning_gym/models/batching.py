@@ -8,8 +8,8 @@ response ``T``, with :attr:`TokenBatch.response_mask` marking real tokens.
 Forward passes run on :class:`MicroBatch` es, built for a few rows at a time and only as wide as *those*
 rows need:
 
-* padded: ``[left-padded prompt | right-padded response]``, ``b`` rows as wide as the micro-batch's longest
-  prompt plus its longest response, position ids ``cumsum(attention_mask) - 1`` (what ``generate`` uses);
+* padded: each row is ``prompt + response`` followed by padding, ``b`` rows as wide as the micro-batch's
+  longest sequence (so the padding is exactly ``b * longest - real tokens``), position ids ``0, 1, ...``;
 * packed: every row's tokens concatenated into one row, with position ids that restart at 0 for each
   sequence and no attention mask; transformers then attends within each sequence only (a block-diagonal
   mask for sdpa/eager, variable-length kernels for flash-attention), so no token is padding.
@@ -175,17 +175,17 @@ def _right_padded(responses: list[list[int]], pad_id: int) -> tuple[Tensor, Tens
 
 
 def _padded(rows: Tensor, prompts: list[list[int]], responses: list[list[int]], pad_id: int) -> MicroBatch:
-    prompt_ids, prompt_mask = pad_left(prompts, pad_id)
+    sequences = [p + r for p, r in zip(prompts, responses)]
+    input_ids, attention_mask = _right_padded(sequences, pad_id)
     response_ids, response_mask = _right_padded(responses, pad_id)
-    input_ids = torch.cat([prompt_ids, response_ids], dim=1)
-    attention_mask = torch.cat([prompt_mask, response_mask], dim=1)
-    width, seq = prompt_ids.shape[1], input_ids.shape[1]
-    starts = torch.arange(len(rows))[:, None] * seq
-    # Column P - 1 + t predicts response token t; masked entries just point at a valid column.
-    predict = starts + (width - 1 + torch.arange(response_ids.shape[1]))[None, :]
+    seq = input_ids.shape[1]
+    last_prompt = torch.arange(len(rows)) * seq + torch.tensor([len(p) for p in prompts]) - 1
+    # Position P - 1 + t of a row predicts its response token t; masked entries just stay inside the row.
+    predict = last_prompt[:, None] + torch.arange(response_ids.shape[1])[None, :]
+    predict = torch.where(response_mask.bool(), predict, last_prompt[:, None])
     return MicroBatch(
         rows, input_ids, attention_mask, position_ids(attention_mask), response_ids, response_mask,
-        predict_index=predict, last_prompt_index=starts[:, 0] + width - 1,
+        predict_index=predict, last_prompt_index=last_prompt,
     )  # fmt: skip
 
 
@@ -250,6 +250,8 @@ def plan_micro_batches(
     rows first, each to the least loaded rank that still has room). Each rank's rows are then grouped, longest
     first, into micro-batches of at most ``max_tokens`` processed tokens (padded: rows x longest row; packed:
     the sum of lengths; a single longer row goes alone) or, without a budget, of at most ``max_rows`` rows.
+    Padded micro-batches are exactly ``rows x longest`` wide (responses follow their prompts directly), so
+    that cost is what a forward pass processes.
     Ranks that need fewer micro-batches split their largest ones, so that every rank runs the same number of
     forward passes (FSDP's collectives would otherwise wait forever).
 

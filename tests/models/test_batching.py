@@ -25,14 +25,14 @@ def test_token_batch_global_response_layout():
 def test_padded_micro_batch_is_only_as_wide_as_its_own_rows():
     batch = TokenBatch([[1, 2, 3], [4], [8, 9]], [[5], [6, 7], [10, 11, 12, 13]], pad_id=0)
     micro = batch.micro(torch.tensor([0, 1]))
-    assert micro.input_ids.tolist() == [[1, 2, 3, 5, 0], [0, 0, 4, 6, 7]]
-    assert micro.attention_mask.tolist() == [[1, 1, 1, 1, 0], [0, 0, 1, 1, 1]]
-    assert micro.position_ids.tolist() == [[0, 1, 2, 3, 3], [0, 0, 0, 1, 2]]  # padding repeats a position
+    assert micro.input_ids.tolist() == [[1, 2, 3, 5], [4, 6, 7, 0]]  # each sequence, then padding
+    assert micro.attention_mask.tolist() == [[1, 1, 1, 1], [1, 1, 1, 0]]
+    assert micro.position_ids.tolist() == [[0, 1, 2, 3], [0, 1, 2, 2]]  # padding repeats a position
     assert micro.response_ids.tolist() == [[5, 0], [6, 7]] and micro.width == 2
-    # Column P - 1 + t predicts response token t (flat index row * S + column).
-    assert micro.predict_index.tolist() == [[2, 3], [7, 8]]
-    assert micro.last_prompt_index.tolist() == [2, 7]
-    assert micro.processed_tokens == 10 and not micro.packed
+    # Position P - 1 + t predicts response token t (flat index row * S + position); masked entries stay in the row.
+    assert micro.predict_index.tolist() == [[2, 2], [4, 5]]
+    assert micro.last_prompt_index.tolist() == [2, 4]
+    assert micro.processed_tokens == 8 and not micro.packed
 
 
 def test_packed_micro_batch_has_no_padding_and_restarting_positions():

@@ -134,10 +134,12 @@ def test_ppo_values_are_read_one_position_before_each_response_token():
     from reasoning_gym.models.batching import TokenBatch
     from reasoning_gym.trainers.ppo import _token_values
 
-    batch = TokenBatch([[1, 2, 3], [4]], [[5, 6], [7, 8]], pad_id=0)  # prompt width 3: responses start at 3
-    values = _token_values(SimpleNamespace(critic=PositionCritic()), batch.micro(torch.arange(2)))
-    # V(s_t) for response token t is the output at column P + t - 1: the state before token t.
-    assert values.tolist() == [[2.0, 3.0], [2.0, 3.0]]
+    batch = TokenBatch([[1, 2, 3], [4]], [[5, 6], [7, 8]], pad_id=0)  # prompts of 3 and 1 tokens
+    for packed in (False, True):
+        values = _token_values(SimpleNamespace(critic=PositionCritic()), batch.micro(torch.arange(2), packed=packed))
+        # V(s_t) for response token t is the output at position P + t - 1 of its sequence: the state before t.
+        expected = [[2.0, 3.0], [0.0, 1.0]] if not packed else [[2.0, 3.0], [5.0, 6.0]]
+        assert values.tolist() == expected
 
 
 def test_kl_in_the_reward_subtracts_beta_times_the_summed_token_kl():
