@@ -190,7 +190,16 @@ class Job:
 
     def argv(self, output_dir: Path) -> list[str]:
         """The child's command line: ``ALGO --run.output_dir DIR --run.seed S --dotted.flag VALUE ...``."""
-        args = [self.method.algo, "--run.output_dir", str(output_dir), "--run.seed", str(self.seed)]
+        # The experiments were set up on the CPU demo's settings, whatever the policy (SmolLM2 included).
+        args = [
+            self.method.algo,
+            "--preset",
+            "cpu-demo",
+            "--run.output_dir",
+            str(output_dir),
+            "--run.seed",
+            str(self.seed),
+        ]
         for key, value in sorted(self.flags.items()):
             if isinstance(value, bool):
                 args.append(f"--{key}" if value else f"--no-{key}")

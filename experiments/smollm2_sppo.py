@@ -85,7 +85,8 @@ def train_argv(policy: str, out: Path, size: dict, seed: int) -> list[str]:
         "actor_optim.micro_batch_size": 8, "critic_optim.lr": 1e-5, "critic_optim.mini_batch_size": size["prompts"],
         "critic_optim.micro_batch_size": 16, "eval.every": 0,
     }  # fmt: skip
-    return ["sppo", *[x for k, v in flags.items() for x in (f"--{k}", str(v))]]
+    # On the CPU demo's base settings (a real model would otherwise get the paper's 8k-token preset).
+    return ["sppo", "--preset", "cpu-demo", *[x for k, v in flags.items() for x in (f"--{k}", str(v))]]
 
 
 def evaluate_model(model: str, out: Path, size: dict, seed: int) -> dict:

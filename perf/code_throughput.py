@@ -13,8 +13,8 @@ through :func:`verify_code_batch`, CPU milliseconds per program summed over ever
 measure that, unlike wall time, holds up on a machine shared with other jobs), and, last, the fresh/pool
 ratio of the wall-time medians.
 
-Usage: ``python perf/code_throughput.py [--repeat N]`` (data from ``REASONING_GYM_DATA_DIR``, default
-``../shared/data`` next to the repository).
+Usage: ``python perf/code_throughput.py [--repeat N] [--quick]`` (``--quick``: the first 12 problems, for CI;
+data from ``REASONING_GYM_DATA_DIR``, default ``../shared/data`` next to the repository).
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ def time_inproc(source: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="passes over the 164 problems")
+    parser.add_argument("--quick", action="store_true", help="only the first 12 problems (CI)")
     args = parser.parse_args()
-    rows = load_humaneval()
+    rows = load_humaneval()[:12] if args.quick else load_humaneval()
     pool = get_pool()
     print(f"sandbox: {json.dumps(pool.info, sort_keys=True)}")
     for row in rows[:5]:  # warm caches (parsed plans, imports) before measuring

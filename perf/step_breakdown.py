@@ -3,17 +3,18 @@
 Runs a few SPPO steps (after one warm-up step, which also starts the verifier worker pool) and prints a
 markdown table with the mean milliseconds and share of each phase:
 
-- ``generate``: sampling the responses (transformers ``generate`` plus the engine's log-prob pass);
+- ``generate``: sampling the responses (transformers ``generate``);
 - ``old logprobs``: the policy's log-probs of the sampled tokens (denominator of the PPO ratio);
 - ``critic values``: V(s_p) for every prompt;
 - ``scoring``: grading the responses with the env's verifier;
 - ``critic update`` / ``actor update``: the optimizer passes;
 - ``checkpoint``: one full checkpoint save (real runs save only every ``--run.save_every`` steps).
 
-It drives the trainer's own step and save functions (``sppo._setup``, ``_train_step``, ``_save``), so the
-numbers are the trainer's, phase by phase. Usage::
+It drives the trainer's own functions (``loop.setup``, ``sppo._train_step``, ``loop.save``), so the
+numbers are the trainer's, phase by phase; the last line is the mean step time. Usage::
 
     python perf/step_breakdown.py [--steps 4] [--batch 8] [--policy tiny|small] [--max-new-tokens 32]
+    python perf/step_breakdown.py --quick      # one measured step of 4 prompts, for CI
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import time
 
 import torch
 
-from reasoning_gym.trainers import sppo
-from reasoning_gym.trainers.config import EnvConfig, ModelConfig, OptimConfig, RolloutConfig, RunConfig
+from reasoning_gym.models.config import ModelConfig
+from reasoning_gym.trainers import loop, sppo
+from reasoning_gym.trainers.config import EnvConfig, OptimConfig, RolloutConfig, RunConfig
 from reasoning_gym.trainers.distributed import init_distributed
 
 #: Table row -> the trainer's timing key (``checkpoint`` is timed here).
@@ -59,18 +61,17 @@ def measure(config: sppo.SPPOConfig, steps: int) -> list[dict[str, float]]:
     """Run 1 + ``steps`` steps, each followed by a save; return the timings of the last ``steps``."""
     timings = []
     with init_distributed("cpu") as dist:
-        run = sppo._setup(config, dist)
+        run = loop.setup(config, dist, critic=True)
         try:
             for step in range(1, steps + 2):
                 metrics = sppo._train_step(run, step)
                 start = time.perf_counter()
-                sppo._save(run, step)
+                loop.save(run, step)
                 metrics["time/checkpoint"] = time.perf_counter() - start
                 if step > 1:  # the first step also pays one-off costs (worker pool start, lazy imports)
                     timings.append(metrics)
         finally:
-            run.scorer.close()
-            run.source.env.close()
+            loop.close(run)
     return timings
 
 
@@ -80,7 +81,7 @@ def table(timings: list[dict[str, float]]) -> str:
     lines = ["| phase | mean ms | share |", "|---|---:|---:|"]
     lines += [f"| {name} | {ms:.1f} | {100 * ms / total:.1f}% |" for name, ms in means.items()]
     lines.append(f"| **step total** | **{total:.1f}** | 100% |")
-    return "\n".join(lines)
+    return "\n".join(lines) + f"\n\nmean step time: {total:.1f} ms"
 
 
 def main() -> None:
@@ -92,7 +93,10 @@ def main() -> None:
     parser.add_argument("--env", default="rg/Countdown-v0", help="env id the prompts come from")
     parser.add_argument("--max-new-tokens", type=int, default=32, help="response length limit")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
+    parser.add_argument("--quick", action="store_true", help="one measured step of 4 prompts and 8 tokens (CI)")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.batch, args.max_new_tokens = 1, 4, 8
     if args.steps < 1 or args.batch < 1:
         parser.error("--steps and --batch must be >= 1")
     torch.set_num_threads(args.threads)

@@ -242,12 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         help="per-verdict deadline for verify_math_batch in seconds (default: 10)",
     )
+    parser.add_argument("--quick", action="store_true", help="only the first 20 problems (CI)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table; the ratio line is printed last."""
     args = build_parser().parse_args(argv)
+    if args.quick:
+        args.limit = min(args.limit or 20, 20)
     if args.workers is not None and args.workers < 1:
         raise SystemExit("error: --workers must be at least 1")
     if args.limit is not None and args.limit < 1:

@@ -8,7 +8,8 @@ Examples::
     rgym eval compare out/base out/sppo
     rgym eval --list-suites
 
-Re-running the same command with the same ``--output`` resumes an interrupted run.
+Re-running the same command with the same ``--output`` resumes an interrupted run. A mistake (unknown suite,
+model that cannot be loaded, ...) prints one message and exits with 2; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the hub folder to run")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--list-suites", action="store_true", help="list the built-in suites and exit")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one message")
     return p
 
 
@@ -98,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reasoning_gym.errors import ReasoningGymError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     try:
         if argv and argv[0] == "compare":
             return _compare(argv[1:])
@@ -109,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if missing:
             parser.error(f"the following arguments are required: {', '.join(missing)} (or use --list-suites)")
         return _evaluate(args)
-    except ReasoningGymError as exc:
+    except ReasoningGymError as exc:  # the user's mistake: one message (--debug shows the traceback)
+        if debug:
+            raise
         print(f"rgym eval: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

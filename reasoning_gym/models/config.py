@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import os
+from pathlib import Path
 from typing import Literal
 
 from reasoning_gym.errors import ConfigError
@@ -14,8 +18,23 @@ TINY_MODEL_NAMES = ("tiny", "tiny-qwen2", "small")
 
 
 def is_tiny(path: str) -> bool:
-    """Whether ``path`` names a built-in tiny model (the CPU-demo preset is made for those only)."""
-    return path in TINY_MODEL_NAMES
+    """Whether ``path`` is a built-in tiny model: its name, or a folder built from one (a copy, a warm start).
+
+    The CPU-demo preset and the defaults for tiny models apply to those only. Folders are recognised by the
+    ``reasoning_gym_tiny`` mark the builder writes into ``config.json``; nothing but that file is read.
+    """
+    if path in TINY_MODEL_NAMES:
+        return True
+    return _marked_tiny(os.path.abspath(os.path.expanduser(path)))
+
+
+@functools.lru_cache(maxsize=256)
+def _marked_tiny(folder: str) -> bool:
+    config = Path(folder) / "config.json"
+    try:
+        return bool(json.loads(config.read_text()).get("reasoning_gym_tiny", False))
+    except (OSError, ValueError, AttributeError):  # not a local folder, or not a model's config
+        return False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

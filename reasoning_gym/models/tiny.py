@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Bump when the corpus, tokenizer recipe or model construction changes, so stale caches are not reused.
-TINY_FORMAT_VERSION = 1
+TINY_FORMAT_VERSION = 2
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
 #: Qwen2's pre-tokenizer split (transformers.models.qwen2.tokenization_qwen2.PRETOKENIZE_REGEX).
@@ -203,6 +203,7 @@ def build_tiny_model(out_dir: str | os.PathLike, spec: TinySpec | str = "tiny", 
         tie_word_embeddings=False,  # vLLM's in-place reload breaks on tied embeddings
         **ids,
     )
+    config.reasoning_gym_tiny = True  # kept in config.json: copies of it (warm starts, checkpoints) stay "tiny"
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
     model.generation_config = GenerationConfig(**ids)

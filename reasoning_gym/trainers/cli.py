@@ -2,94 +2,43 @@
 
 Usage::
 
-    rgym train [ALGORITHM] [--env ID [--env ID ...]] [--policy MODEL] [--critic MODEL] [--steps N]
-               [--seed S] [--save-every K] [--eval-every K] [--output DIR] [--resume]
-               [--config FILE] [--any.dotted.flag VALUE ...]
+    rgym train [ALGORITHM] [--preset NAME] [--env ID [--env ID ...]] [--policy MODEL] [--critic MODEL]
+               [--steps N] [--seed S] [--save-every K] [--eval-every K] [--output DIR] [--resume]
+               [--dry-run [--gpus N] [--gpu-memory GIB]] [--debug] [--config FILE] [--any.dotted.flag VALUE ...]
 
-``ALGORITHM`` defaults to ``sppo``. The defaults of ``rgym train`` are a preset sized for a laptop CPU
-(:data:`PRESETS`): the built-in tiny model, warm-started by supervised fine-tuning on easy procedural
-arithmetic, then trained with RL while the held-out accuracy is measured every few steps, so that
-``rgym train`` alone shows SPPO learning within minutes on 2 CPU cores. Every field of the algorithm's
-config has a dotted flag (``rgym train sppo --help`` lists them with these defaults).
+``ALGORITHM`` defaults to ``sppo``. Settings come from a named preset (:mod:`reasoning_gym.trainers.presets`),
+then ``--config FILE``, then flags. Without ``--preset``, the built-in tiny models get ``cpu-demo`` (SFT
+warm start on easy procedural arithmetic, then RL with held-out accuracy measured every few steps: ``rgym
+train`` alone shows SPPO learning within minutes on 2 CPU cores) and every other model ``paper-1.5b`` (the
+SPPO paper's settings). Every field of the algorithm's config has a dotted flag (``rgym train sppo --help``
+lists them with the preset's values).
 
 ``--env`` replaces the preset's environment: the env kwargs fall back to ``{}`` and the SFT warm start is
 off, unless ``--env.kwargs`` / ``--sft.steps`` are given too. Several ``--env`` draw prompts in turn
-(``--env.weights`` draws them by weight). ``--config FILE`` starts from a saved ``config.json`` instead of
-the preset.
+(``--env.weights`` draws them by weight).
+
+``--dry-run`` trains nothing: it reads the models' ``config.json`` only (no weights), writes
+``DIR/config.json`` and ``DIR/memory_plan.json`` and prints the per-GPU memory plan for ``--gpus`` GPUs of
+``--gpu-memory`` GiB, with the flags that would make an oversized run fit.
+
+A mistake (an unknown env id, an invalid value, a model that cannot be loaded, a run folder that already
+holds checkpoints) prints one message that says what to change and exits with status 2; ``--debug`` shows
+the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from reasoning_gym.errors import ConfigError
+from reasoning_gym.errors import ConfigError, ReasoningGymError
 
-__all__ = ["PRESETS", "SHORTCUTS", "main", "preset_config"]
-
-#: The preset's procedural env: two single-digit additions, with worked solutions for the SFT warm start.
-DEMO_ENV_KWARGS = {"split": "train", "steps": 2, "digits": 1, "operations": "+"}
-
-#: Dotted overrides every algorithm's preset shares. The env and SFT entries are dropped when ``--env`` is
-#: given (they only fit the built-in env).
-COMMON_PRESET: dict[str, Any] = {
-    "policy.path": "tiny",
-    "env.kwargs": DEMO_ENV_KWARGS,
-    "sft.steps": 150,
-    "sft.lr": 3e-3,
-    "rollout.temperature": 0.3,
-    "rollout.max_new_tokens": 48,
-    "actor_optim.lr": 3e-4,
-    "actor_optim.weight_decay": 0.0,
-    "actor_optim.micro_batch_size": 64,
-    "eval.every": 10,
-    "eval.size": 200,
-    "run.steps": 100,
-    "run.save_every": 0,
-}
-ENV_SPECIFIC = ("env.kwargs", "sft.steps")
-
-#: Per-algorithm presets (dotted path -> value) applied on top of each config's defaults.
-PRESETS: dict[str, dict[str, Any]] = {
-    "sppo": {
-        **COMMON_PRESET,
-        # Two passes over each batch and a cosine decay to 0. With one pass at a constant lr, held-out
-        # accuracy swung by up to 15 points between evaluations and one seed of three ended at 68.5%; with
-        # these, seeds 0/1/2 end at 86/81/78% (1 thread each, busy machine) in about 4 minutes on 2 cores.
-        "actor_optim.epochs": 2,
-        "actor_optim.schedule": "cosine",
-        "run.steps": 150,
-        "critic.path": "tiny",
-        "prompts_per_step": 128,
-        "actor_optim.mini_batch_size": 64,
-        "critic_optim.lr": 1e-3,
-        "critic_optim.mini_batch_size": 64,
-        "critic_optim.micro_batch_size": 64,
-        "run.output_dir": "runs/sppo",
-    },
-    "ppo": {
-        **COMMON_PRESET,
-        "critic.path": "tiny",
-        "prompts_per_step": 128,
-        "actor_optim.mini_batch_size": 64,
-        "critic_optim.lr": 1e-3,
-        "critic_optim.mini_batch_size": 64,
-        "critic_optim.micro_batch_size": 64,
-        "critic_warmup": 5,
-        "run.output_dir": "runs/ppo",
-    },
-    "grpo": {**COMMON_PRESET, "prompts_per_step": 16, "actor_optim.mini_batch_size": 64, "run.output_dir": "runs/grpo"},
-    "rloo": {**COMMON_PRESET, "prompts_per_step": 24, "actor_optim.mini_batch_size": 60, "run.output_dir": "runs/rloo"},
-    "remax": {
-        **COMMON_PRESET,
-        "prompts_per_step": 128,
-        "actor_optim.mini_batch_size": 64,
-        "run.output_dir": "runs/remax",
-    },
-}
+__all__ = ["SHORTCUTS", "main", "parse_train_args", "preset_config"]
 
 #: Short flags of ``rgym train``: flag -> (dotted config path, argparse keyword arguments).
 SHORTCUTS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -108,13 +57,31 @@ SHORTCUTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"action": "store_true", "default": None, "help": "continue from DIR's last checkpoint"},
     ),
 }
+#: Flags that are not config fields: what they mean to ``rgym train``.
+RUN_FLAGS = {
+    "--preset NAME": "named settings: cpu-demo, paper-1.5b, paper-7b, paper-7b-small-critic",
+    "--dry-run": "plan per-GPU memory from the models' config.json and exit (with --gpus, --gpu-memory)",
+    "--debug": "show the traceback of an error instead of one message",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``rgym train``: pick the algorithm, build its config, train."""
+    """Entry point of ``rgym train``: pick the algorithm, build its config, train (or plan with ``--dry-run``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        return _main(argv)
+    except (ReasoningGymError, FileExistsError) as err:  # the user's mistake: one message, no traceback
+        if debug:
+            raise
+        print(f"rgym train: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     from reasoning_gym.trainers import TRAINERS, get_trainer
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-"):
         name, argv = argv[0], argv[1:]
     elif any(a in ("-h", "--help") for a in argv):
@@ -123,54 +90,74 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         name = "sppo"
     module = get_trainer(name)
-    config = parse_train_args(name, module.Config, argv)
+    config, plan = parse_train_args(name, module.Config, argv, with_plan=True)
+    if plan is not None:
+        return _dry_run(config, **plan)
     module.train(config)
     return 0
 
 
-def preset_config(name: str, cls: type, *, with_env: bool = True) -> Any:
-    """``cls`` with ``rgym train``'s preset for ``name`` applied (without its env part unless ``with_env``)."""
+def preset_config(name: str, cls: type, *, preset: str = "cpu-demo", policy: str | None = None) -> Any:
+    """``cls`` with ``preset``'s settings for algorithm ``name`` applied (``policy`` replaces its model)."""
     from reasoning_gym.trainers.config import apply_overrides
+    from reasoning_gym.trainers.presets import preset_overrides
 
-    preset = {k: v for k, v in PRESETS.get(name, {}).items() if with_env or k not in ENV_SPECIFIC}
-    return apply_overrides(cls, preset)
+    return apply_overrides(cls, preset_overrides(preset, name, policy_path=policy))
 
 
-def parse_train_args(name: str, cls: type, argv: list[str]) -> Any:
+def parse_train_args(name: str, cls: type, argv: list[str], *, with_plan: bool = False) -> Any:
     """Parse ``rgym train NAME`` arguments into a ``cls`` instance: preset, then config file, then flags.
 
+    With ``with_plan`` returns ``(config, plan)``, where ``plan`` holds the ``--dry-run`` settings (or None).
+
     Raises:
-        SystemExit: With a usage message for unknown flags, bad values or an invalid config.
+        SystemExit: With a usage message for unknown flags or bad values.
+        ConfigError: For an invalid config (``main`` prints it as one message).
     """
     from reasoning_gym.trainers.config import apply_overrides, build_parser
+    from reasoning_gym.trainers.presets import default_preset, preset_overrides
 
+    early = _early_flags(argv)
+    preset = early.preset or default_preset(early.policy or "tiny")
+    envs_given = "--env" in argv
+    base = apply_overrides(cls, preset_overrides(preset, name, policy_path=early.policy, with_env=not envs_given))
     parser = build_parser(
         cls,
         prog=f"rgym train {name}",
-        base=preset_config(name, cls),
-        description=f"{_summary(name)}\n\nDefaults shown are rgym train's CPU preset.",
+        base=base,
+        description=f"{_summary(name)}\n\nDefaults shown are the {preset} preset's.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_shortcuts(parser, cls)
     args = vars(parser.parse_args(argv))
     config_file, envs = args.pop("config"), args.pop("shortcut_env")
+    plan = {k: args.pop(k) for k in ("dry_run", "gpus", "gpu_memory")}
+    args.pop("preset")
     overrides = _shortcut_overrides(parser, args)
     if envs:
         overrides.setdefault("env.id", envs[0])
         overrides.setdefault("env.mix", envs[1:])
         overrides.setdefault("env.kwargs", {})
         overrides.setdefault("sft.steps", 0)
-    base = preset_config(name, cls, with_env=not envs)
-    try:
-        return apply_overrides(cls, overrides, config_file=config_file, base=base)
-    except ConfigError as err:
-        parser.error(str(err))
-        raise  # unreachable: parser.error exits
+    config = apply_overrides(cls, overrides, config_file=config_file, base=base)
+    if early.preset is None and config_file is None and preset != "cpu-demo":
+        print(f"rgym train: {config.policy.path} is not a built-in tiny model: using the {preset} preset "
+              "(--preset cpu-demo for the CPU demo's settings).", file=sys.stderr)  # fmt: skip
+    dry = {"gpus": plan["gpus"], "gpu_memory": plan["gpu_memory"]} if plan["dry_run"] else None
+    return (config, dry) if with_plan else config
+
+
+def _early_flags(argv: list[str]) -> argparse.Namespace:
+    """``--preset`` and the policy, read before the full parser (its defaults depend on them)."""
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--preset", default=None)
+    early.add_argument("--policy", "--policy.path", dest="policy", default=None)
+    return early.parse_known_args(argv)[0]
 
 
 def _add_shortcuts(parser: argparse.ArgumentParser, cls: type) -> None:
     fields = {f.name for f in dataclasses.fields(cls)}
-    group = parser.add_argument_group("shortcuts", "Short forms of the most used dotted flags.")
+    group = parser.add_argument_group("shortcuts", "Short forms of the most used dotted flags, and run flags.")
     group.add_argument(
         "--env", dest="shortcut_env", action="append", metavar="ID", default=[],
         help="env id to train on; repeat to mix envs (resets env.kwargs to {} and sft.steps to 0 unless given)",
@@ -178,6 +165,13 @@ def _add_shortcuts(parser: argparse.ArgumentParser, cls: type) -> None:
     for flag, (dotted, kwargs) in SHORTCUTS.items():
         if dotted.split(".")[0] in fields:
             group.add_argument(flag, dest=f"shortcut:{dotted}", **{"default": None, **kwargs})
+    group.add_argument("--preset", default=None, metavar="NAME", help=RUN_FLAGS["--preset NAME"])
+    group.add_argument("--dry-run", action="store_true", help=RUN_FLAGS["--dry-run"])
+    group.add_argument(
+        "--gpus", type=int, default=int(os.environ.get("WORLD_SIZE", "1")), metavar="N",
+        help="GPUs the --dry-run plans for (default: $WORLD_SIZE or 1)",
+    )  # fmt: skip
+    group.add_argument("--gpu-memory", type=float, default=80.0, metavar="GIB", help="memory per GPU (default 80)")
 
 
 def _shortcut_overrides(parser: argparse.ArgumentParser, args: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +184,24 @@ def _shortcut_overrides(parser: argparse.ArgumentParser, args: dict[str, Any]) -
                 parser.error(f"--{dotted} and its shortcut were both given; keep one.")
             overrides[dotted] = value
     return overrides
+
+
+def _dry_run(config: Any, *, gpus: int, gpu_memory: float) -> int:
+    """Write ``config.json`` and ``memory_plan.json`` into the output folder and print the plan; load no weights."""
+    import json
+
+    from reasoning_gym.models.memory import plan_memory
+    from reasoning_gym.trainers.config import save_config
+
+    if gpus < 1 or gpu_memory <= 0:
+        raise ConfigError(f"--gpus must be >= 1 and --gpu-memory > 0, got {gpus} and {gpu_memory}.")
+    out = Path(config.run.output_dir)
+    plan = plan_memory(config, gpus=gpus, gpu_memory_gib=gpu_memory)
+    save_config(config, out)
+    (out / "memory_plan.json").write_text(json.dumps(plan.to_dict(), indent=2, sort_keys=True) + "\n")
+    print(plan.table())
+    print(f"\nWrote {out / 'config.json'} and {out / 'memory_plan.json'} (dry run: nothing was trained).")
+    return 0
 
 
 def _summary(name: str) -> str:
@@ -209,6 +221,8 @@ def _overview(trainers: dict[str, str]) -> str:
     for flag, (dotted, kwargs) in SHORTCUTS.items():
         shown = f"{flag} {kwargs['metavar']}" if "metavar" in kwargs else flag
         lines.append(f"  {shown:<20}{kwargs['help']} (--{dotted})")
+    for flag, text in RUN_FLAGS.items():
+        lines.append(f"  {flag:<20}{text}")
     lines.append(f"  {'--config FILE':<20}start from a saved config.json instead of the preset")
     return "\n".join(lines)
 

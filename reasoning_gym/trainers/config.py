@@ -384,7 +384,13 @@ def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "") -> C:
             kwargs[key] = tuple(value)
         else:
             kwargs[key] = value
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError as err:
+        if not where or str(err).startswith("--"):
+            raise
+        # Name the flag group: "lr must be positive" alone does not say whether the actor's or the critic's.
+        raise ConfigError(f"--{where.rstrip('.')}: {err}") from None
 
 
 def save_config(config: Any, output_dir: str | os.PathLike) -> Path:

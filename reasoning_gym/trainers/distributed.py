@@ -48,6 +48,7 @@ from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_
 from torch.distributed.device_mesh import DeviceMesh, init_device_mesh
 from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, MixedPrecisionPolicy, OffloadPolicy, fully_shard
 
+from reasoning_gym.errors import ConfigError
 from reasoning_gym.models.batching import MicroPlan
 from reasoning_gym.trainers.config import FSDPConfig
 from reasoning_gym.trainers.metrics import mean_metrics
@@ -303,11 +304,11 @@ class Distributed:
         """Check that every batch size splits evenly over the ranks.
 
         Raises:
-            ValueError: Naming the first size that does not, and how to fix it.
+            ConfigError: Naming the first size that does not, and how to fix it.
         """
         for name, size in sizes.items():
             if size % self.world_size:
-                raise ValueError(
+                raise ConfigError(
                     f"{name} ({size}) must be divisible by the number of processes ({self.world_size}), so that "
                     f"every rank runs the same number of forward passes; change --{name} or --nproc_per_node."
                 )
@@ -409,7 +410,7 @@ def init_distributed(
         A :class:`Distributed`; use it as a context manager (or call ``close``) to tear the group down.
 
     Raises:
-        ValueError: If ``config.replicate`` does not divide the number of processes.
+        ConfigError: If ``config.replicate`` does not divide the number of processes.
     """
     config = config or FSDPConfig()
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -423,7 +424,7 @@ def init_distributed(
     if world_size <= 1 and not shard_one_process:
         return Distributed(device=dev)
     if world_size % config.replicate:
-        raise ValueError(
+        raise ConfigError(
             f"--fsdp.replicate {config.replicate} must divide the number of processes ({world_size}); use the "
             "number of nodes (each node then holds one full copy of the sharded model)."
         )

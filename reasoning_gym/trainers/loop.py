@@ -44,7 +44,7 @@ from reasoning_gym.trainers.metrics import MetricsLogger, TrainResult, write_rew
 from reasoning_gym.trainers.optim import make_optimizer, resolve_device, scheduled_lr, seed_everything, set_lr
 from reasoning_gym.trainers.sft import warm_start
 
-__all__ = ["Run", "describe", "run_training", "save", "setup"]
+__all__ = ["Run", "close", "describe", "run_training", "save", "setup"]
 
 StepFn = Callable[["Run", int], dict[str, Any]]
 
@@ -108,7 +108,7 @@ def run_training(config: Any, train_step: StepFn, *, critic: bool) -> TrainResul
                 if last or (config.run.save_every and step % config.run.save_every == 0):
                     save(run, step)
         finally:
-            _close(run)
+            close(run)
     return TrainResult(Path(config.run.output_dir), config.run.steps, run.history)
 
 
@@ -128,7 +128,8 @@ def _log(run: Run, metrics: dict[str, Any]) -> None:
     run.history.append(metrics)
 
 
-def _close(run: Run) -> None:
+def close(run: Run) -> None:
+    """Close the engine, scorers, envs and logger of ``run`` and draw its reward curve (rank 0)."""
     if hasattr(run.engine, "close"):  # a vLLM engine holds process-global state: only one may be open
         run.engine.close()
     run.scorer.close()
@@ -153,12 +154,12 @@ def setup(config: Any, dist: Distributed, *, critic: bool) -> Run:
     resume_from = ckpt.resume_point(out, config.run.resume)
     if dist.device.type == "cuda":  # TF32 for the float32 matmuls that remain (bf16 does the bulk)
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    envs = [make_env(env_id, config.env.kwargs) for env_id in config.env.ids]  # an unknown id fails before loading
     initial = _attention(warm_start(config, dist), config.actor_optim.packing, dist.device)
     seed_everything(config.run.seed)  # after the warm start: a cached one must not shift the RL seeds
     source = initial if resume_from is None else initial.saved_at(resume_from / "policy")
     policy = dist.build(lambda skeleton: load_causal_lm(source, skeleton=skeleton), config.fsdp)
     tokenizer = load_tokenizer(source.path, trust_remote_code=source.trust_remote_code, what="policy")
-    envs = [make_env(env_id, config.env.kwargs) for env_id in config.env.ids]
     engine = _engine(config, source, policy, tokenizer)
     run = Run(
         config, dist, policy, tokenizer, make_optimizer(policy, config.actor_optim), engine,

@@ -11,7 +11,8 @@ import pytest
 
 from reasoning_gym.models.tiny import tiny_model_path
 from reasoning_gym.trainers import TRAINERS
-from reasoning_gym.trainers.cli import PRESETS, main, parse_train_args
+from reasoning_gym.trainers.cli import main, parse_train_args
+from reasoning_gym.trainers.presets import PRESETS
 from reasoning_gym.trainers.sppo import SPPOConfig
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -78,7 +79,8 @@ def test_mixed_envs_are_evaluated_separately(tmp_path, monkeypatch):
 
 def test_the_preset_is_the_default_and_env_resets_its_env_part():
     preset = parse_train_args("sppo", SPPOConfig, [])
-    assert preset.env.kwargs == PRESETS["sppo"]["env.kwargs"] and preset.sft.steps > 0 and preset.eval.every > 0
+    cpu_demo = PRESETS["cpu-demo"]["sppo"]
+    assert preset.env.kwargs == cpu_demo["env.kwargs"] and preset.sft.steps > 0 and preset.eval.every > 0
     other = parse_train_args("sppo", SPPOConfig, ["--env", "rg/GSM8K-v0", "--steps", "7"])
     assert other.env.id == "rg/GSM8K-v0" and other.env.kwargs == {} and other.sft.steps == 0
     assert other.run.steps == 7 and other.actor_optim.lr == preset.actor_optim.lr  # the rest of the preset stays
@@ -111,8 +113,122 @@ def test_help_lists_algorithms_and_flags(capsys):
     assert "--critic" not in flags  # GRPO has no critic
 
 
-def test_unknown_algorithm_is_named_with_a_suggestion():
+def test_unknown_algorithm_is_named_with_a_suggestion(capsys):
+    assert main(["gpro"]) == 2
+    assert "Did you mean 'grpo'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Presets
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("preset", "name"), [(p, n) for p in sorted(PRESETS) for n in sorted(PRESETS[p])])
+def test_every_preset_builds_a_valid_config_for_every_algorithm_it_covers(preset, name):
+    from reasoning_gym.trainers import get_trainer
+
+    config = parse_train_args(name, get_trainer(name).Config, ["--preset", preset])
+    if preset == "cpu-demo":
+        assert config.policy.path == "tiny" and config.actor_optim.lr == 3e-4
+        return
+    assert config.actor_optim.lr == 1e-6 and config.actor_optim.schedule == "constant"
+    assert config.actor_optim.epochs == 1 and config.actor_optim.grad_clip == 1.0
+    assert config.rollout.temperature == 0.6 and config.rollout.top_p == 1.0
+    assert config.rollout.max_new_tokens == 8192 and config.sft.steps == 0
+    assert config.actor_optim.max_tokens_per_micro_batch >= config.rollout.max_prompt_tokens + 8192
+    seven = preset.startswith("paper-7b")
+    assert config.rollout.max_prompt_tokens == (2048 if seven else 1024)
+    assert config.prompts_per_step == (512 if seven else 256)
+    assert config.actor_optim.weight_decay == (0.1 if seven else 0.01)
+    assert config.fsdp.offload is seven  # the paper's 7B script offloads the actor
+
+
+# algorithm -> what the paper's baseline scripts (and SPPO's) set, per preset size
+PAPER_ALGORITHMS = {
+    "sppo": lambda c, seven: c.critic_optim.lr == (1e-5 if seven else 5e-6) and not hasattr(c, "kl"),
+    "ppo": lambda c, seven: c.critic_warmup == 50 and c.critic_optim.lr == 1e-5 and c.kl.coef == 0,
+    "grpo": lambda c, seven: c.num_generations == 8 and c.kl.coef == 0
+    and c.actor_optim.mini_batch_size == 8 * (32 if seven else 128),
+    "rloo": lambda c, seven: c.num_generations == 5 and c.kl.coef == 0.001 and c.kl.in_reward,
+    "remax": lambda c, seven: c.kl.coef == 0.001 and c.kl.in_reward,
+}
+
+
+@pytest.mark.parametrize("preset", ["paper-1.5b", "paper-7b"])
+@pytest.mark.parametrize("name", sorted(PAPER_ALGORITHMS))
+def test_paper_presets_carry_the_baseline_settings(preset, name):
+    from reasoning_gym.trainers import get_trainer
+
+    config = parse_train_args(name, get_trainer(name).Config, ["--preset", preset])
+    assert PAPER_ALGORITHMS[name](config, preset == "paper-7b")
+
+
+def test_presets_cover_every_algorithm_except_that_the_small_critic_needs_a_critic():
+    assert {p: sorted(t) for p, t in PRESETS.items()} == {
+        **{p: sorted(TRAINERS) for p in ("cpu-demo", "paper-1.5b", "paper-7b")},
+        "paper-7b-small-critic": ["ppo", "sppo"],
+    }
+
+
+def test_a_real_model_without_a_preset_gets_the_paper_settings_and_is_its_own_critic(tmp_path, capsys):
+    config = parse_train_args("sppo", SPPOConfig, ["--policy", "org/some-7b-model"])
+    assert config.actor_optim.lr == 1e-6 and config.rollout.temperature == 0.6
+    assert config.rollout.max_new_tokens == 8192 and config.critic.path == "org/some-7b-model"
+    assert config.critic_optim.lr == 5e-6 and config.env.id == "rg/DAPOMath17k-v0"
+    assert "using the paper-1.5b preset" in capsys.readouterr().err
+    small = parse_train_args("sppo", SPPOConfig, ["--preset", "paper-7b-small-critic", "--policy", "my/7b"])
+    assert small.policy.path == "my/7b" and small.critic.path == "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
+    own = parse_train_args("sppo", SPPOConfig, ["--policy", "my/7b", "--critic", "my/critic"])
+    assert own.critic.path == "my/critic"
+
+
+def test_built_in_tiny_models_and_their_copies_keep_the_demo():
+    assert parse_train_args("sppo", SPPOConfig, ["--policy", TINY]).actor_optim.lr == 3e-4  # the folder of "tiny"
+    from reasoning_gym.trainers.grpo import GRPOConfig
+
+    assert parse_train_args("grpo", GRPOConfig, ["--policy", "small"]).rollout.max_new_tokens == 48
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Mistakes: one message, exit code 2, no traceback (--debug shows it)
+# ---------------------------------------------------------------------------------------------------------
+
+MISTAKES = [
+    (["--env", "rg/Nope-v0", "--steps", "1"], "Unknown environment id 'rg/Nope-v0'"),
+    (["--actor_optim.lr", "-1"], "--actor_optim: lr must be positive"),
+    (["--policy", "./no/such/model", "--steps", "1"], "policy folder './no/such/model' (--policy.path) does not exist"),
+    (["--preset", "paper-13b"], "Unknown preset 'paper-13b'"),
+    (["--prompts_per_step", "10", "--actor_optim.mini_batch_size", "4"], "must be a multiple of"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), MISTAKES)
+def test_mistakes_print_one_message_and_exit_2(argv, message, tmp_path, capfd):
+    assert main([*argv, "--output", str(tmp_path / "run")]) == 2
+    err = capfd.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("rgym train: error:")]
+    assert len(errors) == 1 and message in errors[0] and "Traceback" not in err
+
+
+def test_a_hub_model_that_cannot_be_fetched_offline_is_one_message(tmp_path, capfd, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    argv = ["--preset", "cpu-demo", "--policy", "nobody-xyz/not-a-model-4242", "--output", str(tmp_path / "r")]
+    assert main(argv) == 2
+    err = capfd.readouterr().err
+    assert "huggingface-cli download nobody-xyz/not-a-model-4242" in err and "Traceback" not in err
+
+
+def test_a_run_folder_with_checkpoints_is_refused_with_the_fix(tmp_path, capfd):
+    (tmp_path / "run" / "checkpoint-3").mkdir(parents=True)
+    assert main(["--output", str(tmp_path / "run"), "--steps", "1"]) == 2
+    assert "pass --run.resume" in capfd.readouterr().err
+
+
+def test_debug_shows_the_traceback():
     from reasoning_gym.errors import UnknownNameError
 
-    with pytest.raises(UnknownNameError, match="Did you mean 'grpo'"):
-        main(["gpro"])
+    with pytest.raises(UnknownNameError):
+        main(["--preset", "paper-13b", "--debug"])

@@ -77,7 +77,7 @@ def kill_when(out, ready, proc, timeout_s=180.0):
     assert proc.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("moment", ["after_a_checkpoint", "while_saving"])
+@pytest.mark.parametrize("moment", ["after_a_checkpoint", "while_saving_state", "while_saving_hf_folders"])
 def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, straight, moment):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -92,7 +92,9 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path, straight, mom
     try:
         if moment == "after_a_checkpoint":  # step 3 is logged but not checkpointed: its row must go
             kill_when(out, lambda: (out / "checkpoint-2").exists() and 3 in steps_logged(out), proc)
-        else:  # checkpoint-4 is being written into its temporary folder
+        elif moment == "while_saving_state":  # checkpoint-4's sharded state is being written
+            kill_when(out, lambda: (out / ".tmp-checkpoint-4").exists(), proc)
+        else:  # its Hugging Face folders are being written
             kill_when(out, lambda: (out / ".tmp-checkpoint-4" / "policy").exists(), proc)
     finally:
         if proc.poll() is None:
