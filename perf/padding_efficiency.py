@@ -22,8 +22,8 @@ and for processed tokens; with FSDP every rank waits for the slowest, so process
 time. The old plan's contiguous slices have equal processed tokens per rank (all rows have the same width)
 but unequal real ones.
 
-The table is printed last, then the efficiencies of the padded plan at world size 4 and budget 16384 (the
-1.5B run's settings) and of the old batching. Usage::
+The table is printed last, then the efficiencies of the padded plan at world size 4 and the paper presets'
+token budget (``PAPER_MICRO_BATCH_TOKENS``) and of the old batching. Usage::
 
     python perf/padding_efficiency.py [--quick] [--prompts 256] [--mini-batch 128] [--steps 10] [--seed 0]
 """
@@ -37,18 +37,20 @@ from dataclasses import dataclass, field
 import torch
 
 from reasoning_gym.models.batching import TokenBatch, plan_micro_batches
+from reasoning_gym.trainers.presets import PAPER_MICRO_BATCH_TOKENS
 
 #: Rows per micro-batch of the old batching (the trainers' micro_batch_size default).
 OLD_MICRO_ROWS = 8
 #: Table rows of the new plans: (world size, token budget, packed, max rows per micro-batch).
+BUDGETS = sorted({8192, PAPER_MICRO_BATCH_TOKENS, 16384, 24576, 32768})
 CONFIGS = [
-    *[(4, budget, False, None) for budget in (8192, 16384, 24576, 32768)],
-    (4, 16384, False, OLD_MICRO_ROWS),  # the trainers pass micro_batch_size as max_rows next to the budget
-    *[(1, budget, False, None) for budget in (8192, 16384, 24576, 32768)],
-    (4, 16384, True, None),
-    (1, 16384, True, None),
+    *[(4, budget, False, None) for budget in BUDGETS],
+    *[(1, budget, False, None) for budget in BUDGETS],
+    (4, PAPER_MICRO_BATCH_TOKENS, True, None),
+    (1, PAPER_MICRO_BATCH_TOKENS, True, None),
 ]
-HEADLINE = (4, 16384, False, None)
+#: The paper presets' setting: 4 ranks, their token budget, padded (packing needs flash-attention to pay off).
+HEADLINE = (4, PAPER_MICRO_BATCH_TOKENS, False, None)
 
 
 def draw_lengths(n: int, gen: torch.Generator) -> tuple[list[int], list[int]]:

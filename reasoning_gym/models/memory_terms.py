@@ -42,7 +42,7 @@ __all__ = [
     "MicroBatchShape",
     "ModelShape",
     "forward_peak",
-    "generation_buffers",
+    "generation_peaks",
     "head_backward_bytes",
     "kv_cache_bytes",
     "train_activations",
@@ -196,23 +196,24 @@ def head_backward_bytes(shape: ModelShape, c: int, responses: int) -> int:
 def train_activations(
     shape: ModelShape, c: int, micro: MicroBatchShape, *, checkpointing: bool, critic: bool = False
 ) -> dict[str, int]:
-    """Activation bytes of one training micro-batch at the two ends of its backward.
+    """Activation bytes of one training micro-batch at the moments its backward can peak.
 
     Returns:
-        ``top``: everything saved by the forward plus the transients of the first block's backward (the most
-        activations alive at once), and ``bottom``: what is left when the last block is differentiated
-        (when nearly all gradients exist). Both exclude the output layer's buffers (:func:`head_backward_bytes`).
+        ``saved``: what the forward keeps (when the output layer's backward starts); ``top``: that plus the
+        first block's backward (its recomputation with checkpointing, and the gradients it makes), the most
+        activations alive at once; ``bottom``: what is left while the last block is differentiated. None
+        includes the output layer's buffers (:func:`head_backward_bytes`) or parameter gradients.
     """
     t, repeated = micro.tokens, micro.mask
     per_block = shape.block_saved(c, repeated_kv=repeated)
     kept = c * shape.hidden if checkpointing else per_block
     recompute = per_block if checkpointing else 0
     transient = shape.block_backward(c, repeated_kv=repeated)
-    top_saved = shape.top_saved(c, critic=critic) + (0 if critic else 0)
     gathered = 0 if critic else c * micro.responses * shape.hidden
-    top = t * (shape.layers * kept + top_saved + recompute + transient) + gathered + micro.mask_bytes
+    saved = t * (shape.layers * kept + shape.top_saved(c, critic=critic)) + gathered + micro.mask_bytes
+    top = saved + t * (recompute + transient)
     bottom = t * (kept + recompute + transient + 2 * c * shape.head_dim + TOKEN_OVERHEAD) + micro.mask_bytes
-    return {"top": top, "bottom": bottom}
+    return {"saved": saved, "top": top, "bottom": bottom}
 
 
 def forward_peak(shape: ModelShape, c: int, micro: MicroBatchShape, *, head: str) -> int:
@@ -235,19 +236,24 @@ def kv_cache_bytes(shape: ModelShape, c: int, sequences: int, length: int) -> in
     return 2 * shape.layers * sequences * length * shape.kv_heads * shape.head_dim * c
 
 
-def generation_buffers(shape: ModelShape, c: int, sequences: int, prompt: int, *, top_p: bool) -> dict[str, int]:
-    """Transient bytes of HF ``generate`` beyond the KV cache.
+def generation_peaks(shape: ModelShape, c: int, sequences: int, prompt: int, new: int, *, top_p: bool) -> dict[str, int]:
+    """Peak bytes of HF ``generate`` (KV cache included) in its two regimes.
 
-    ``prefill``: one block's forward over the left-padded prompts (keys and values repeated to all heads under
-    the padding mask) plus the ``[B, 1, P, P]`` mask; ``decode``: the last position's logits (model dtype), their
-    float32 copy, the temperature-scaled scores and the sampling probabilities (top-p adds a sort, its int64
-    indices, a softmax and a cumulative sum), plus one block's keys and values while ``torch.cat`` grows them.
+    ``prefill``: the prompts' keys and values, one block's forward over the left-padded prompts (keys and values
+    repeated to every head under the padding mask) and the ``[B, 1, P, P]`` mask. ``decode``: the full cache plus
+    the larger of two moments: sampling (the last position's logits in the model dtype and four ``[B, V]``
+    float32 tensors: this token's float32 copy and temperature-scaled scores, its probabilities and the previous
+    token's, which the loop keeps until it reassigns them; top-p adds a sort, its int64 indices, a softmax and
+    a cumulative sum), or ``torch.cat`` growing one block's keys while the previous token's three float32
+    buffers are still alive.
     """
+    full = kv_cache_bytes(shape, c, sequences, prompt + new)
     tokens = sequences * prompt
-    prefill = tokens * (shape.block_forward(c, repeated_kv=True) + 2 * c * shape.hidden) + sequences * prompt**2
-    per_row = c + 12 + (20 if top_p else 0)
-    decode = sequences * shape.vocab * per_row + kv_cache_bytes(shape, c, sequences, prompt) // max(shape.layers, 1)
-    return {"prefill": prefill, "decode": decode}
+    prefill = kv_cache_bytes(shape, c, sequences, prompt) + tokens * shape.block_forward(c, repeated_kv=True)
+    logits = sequences * shape.vocab
+    sampling = logits * (c + 16 + (24 if top_p else 0))
+    growing = full // max(2 * shape.layers, 1) + 12 * logits
+    return {"prefill": prefill + sequences * prompt**2, "decode": full + max(sampling, growing)}
 
 
 def ceil_div(a: int, b: int) -> int:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -160,8 +161,15 @@ def mean_metrics(dicts: Iterable[dict[str, float]]) -> dict[str, float]:
 
 
 def speed_metrics(times: dict[str, float], *, tokens: int, generated: int) -> dict[str, float]:
-    """``times`` plus the step time and throughputs: all tokens per step-second, generated per generate-second."""
-    step_time = math.fsum(times.values())
+    """``times`` plus the step time and throughputs: all tokens per step-second, generated per generate-second.
+
+    On a GPU ``times`` also holds each phase's peak memory (``memory/<phase>_gib``, see :func:`timed`); the
+    step's peak over its phases is added as ``memory/step_peak_gib``.
+    """
+    step_time = math.fsum(v for k, v in times.items() if k.startswith("time/"))
+    peaks = [v for k, v in times.items() if k.startswith("memory/")]
+    if peaks:
+        times = {**times, "memory/step_peak_gib": max(peaks)}
     return {
         **times,
         "time/step": step_time,
@@ -172,11 +180,25 @@ def speed_metrics(times: dict[str, float], *, tokens: int, generated: int) -> di
 
 @contextlib.contextmanager
 def timed(times: dict[str, float], key: str) -> Iterator[None]:
-    """Add the wall-clock seconds spent in the block to ``times[key]``."""
+    """Add the wall-clock seconds spent in the block to ``times[key]`` (a ``time/<phase>`` key).
+
+    On a GPU the block is synchronised at both ends, so the seconds belong to this phase and not to the
+    next one that waits for its kernels, and the phase's peak allocated memory is recorded as
+    ``times["memory/<phase>_gib"]``.
+    """
+    torch = sys.modules.get("torch")  # no import: callers without torch never pay for it
+    cuda = torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     try:
         yield
     finally:
+        if cuda:
+            torch.cuda.synchronize()
+            peak = f"memory/{key.removeprefix('time/')}_gib"
+            times[peak] = max(times.get(peak, 0.0), torch.cuda.max_memory_allocated() / 2**30)
         times[key] = times.get(key, 0.0) + time.perf_counter() - start
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from reasoning_gym.errors import unknown_name
 from reasoning_gym.models.config import is_tiny
 
-__all__ = ["PRESETS", "default_preset", "preset_overrides"]
+__all__ = ["PAPER_MICRO_BATCH_TOKENS", "PRESETS", "default_preset", "preset_overrides"]
 
 #: The demo's procedural env: two single-digit additions, with worked solutions for the SFT warm start.
 DEMO_ENV_KWARGS = {"split": "train", "steps": 2, "digits": 1, "operations": "+"}
@@ -68,9 +68,9 @@ _CPU_DEMO: dict[str, dict[str, Any]] = {
 #: What cpu-demo sets that only fits its own env; ``--env`` drops these.
 ENV_SPECIFIC = ("env.kwargs", "sft.steps")
 
-#: Token budget of a forward/backward pass at paper scale (one 8192 + 2048-token sequence fits; a 7B layer's
-#: checkpointed activations for 16k tokens are ~0.1 GiB, the fused log-prob chunk ~0.5 GiB).
-_PAPER_TOKENS = 16384
+#: Token budget of a forward/backward pass at paper scale: one 2048 + 8192-token sequence fits, and the padded
+#: micro-batches of a long-tailed batch (median ~2k, some at 8k) waste < 10% (perf/padding_efficiency.py).
+PAPER_MICRO_BATCH_TOKENS = 12288
 
 
 def _paper(prompts: int, mini: int, prompt_tokens: int, weight_decay: float, steps: int) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def _paper(prompts: int, mini: int, prompt_tokens: int, weight_decay: float, ste
         "actor_optim.weight_decay": weight_decay,
         "actor_optim.grad_clip": 1.0,
         "actor_optim.mini_batch_size": mini,
-        "actor_optim.max_tokens_per_micro_batch": _PAPER_TOKENS,
+        "actor_optim.max_tokens_per_micro_batch": PAPER_MICRO_BATCH_TOKENS,
         "eval.every": 0,  # evaluate checkpoints with `rgym eval --suite paper` (Avg@16 at 8k tokens)
         "run.steps": steps,
         "run.save_every": 20,
@@ -101,7 +101,10 @@ def _paper(prompts: int, mini: int, prompt_tokens: int, weight_decay: float, ste
 
 
 def _paper_algorithms(base: dict[str, Any], critic_lr: float, ppo_critic_mini: int) -> dict[str, dict[str, Any]]:
-    mini, critic = base["actor_optim.mini_batch_size"], {"critic_optim.max_tokens_per_micro_batch": _PAPER_TOKENS}
+    mini, critic = (
+        base["actor_optim.mini_batch_size"],
+        {"critic_optim.max_tokens_per_micro_batch": PAPER_MICRO_BATCH_TOKENS},
+    )
     in_reward_kl = {"kl.coef": 0.001, "kl.in_reward": True}
     return {
         "sppo": {**base, **critic, "critic_optim.lr": critic_lr, "critic_optim.mini_batch_size": mini},

@@ -112,9 +112,10 @@ def token_batch(run: Run, episodes: list[Episode]) -> TokenBatch:
 
 def micro_plan(run: Run, rows: Tensor, lengths: Tensor, optim: OptimConfig) -> MicroPlan:
     """How ``rows`` are spread over the ranks and cut into micro-batches under ``optim``'s limits."""
+    budget = optim.max_tokens_per_micro_batch
     return plan_micro_batches(
-        rows, lengths, world_size=run.dist.world_size, max_rows=optim.micro_batch_size,
-        max_tokens=optim.max_tokens_per_micro_batch, packed=optim.packing,
+        rows, lengths, world_size=run.dist.world_size, max_rows=None if budget else optim.micro_batch_size,
+        max_tokens=budget, packed=optim.packing,
     )  # fmt: skip
 
 
