@@ -14,8 +14,9 @@ the same quantity, but keep about 1.5 KB per recorded op: several GB for a 512-t
 Two script-local patches make the measured run deterministic without editing the package: the HF engine
 generates exactly ``max_new_tokens`` tokens (``min_new_tokens``: a pretrained model would stop early), and
 each optimizer's AdamW moments are created before the step (an update with zero gradients and learning rate
-0, which leaves the weights unchanged), so one step shows the steady state of step 2 onwards. Checkpoints
-are not written.
+0, which leaves the weights unchanged), so one step shows the steady state of step 2 onwards. Weights that
+transformers maps zero-copy from the safetensors file are copied into allocator memory at load (a GPU run
+holds them in device memory too), and checkpoints are not written.
 """
 
 from __future__ import annotations
@@ -54,12 +55,14 @@ class LastDigitEnv(gym.Env):
         self._digit = "0"
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+        """A new problem."""
         super().reset(seed=seed)
         a, b = (int(x) for x in self.np_random.integers(10, 50, size=2))
         self._digit = str((a + b) % 10)
         return f"What is {a} + {b}?", {}
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
+        """Score ``action``: 1 when the sum's last digit appears in it."""
         return "", float(self._digit in action), True, False, {}
 
 
@@ -88,35 +91,50 @@ _COUNTER_SOURCE = r"""
 #include <torch/extension.h>
 #include <c10/core/CPUAllocator.h>
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
 
 namespace {
 std::atomic<int64_t> live{0};
 std::atomic<int64_t> high{0};
+std::mutex mutex;
+// Every live block: the default allocator's DataPtr (which frees it) and its size, by data pointer. The
+// pointer is also the context, as raw_allocate() requires.
+std::unordered_map<void*, std::pair<c10::DataPtr, int64_t>> blocks;
 
-struct Block {  // the default allocator's block, and its size
+void release(void* data) {
   c10::DataPtr inner;
-  int64_t bytes;
-};
-
-void release(void* context) {
-  auto* block = static_cast<Block*>(context);
-  live.fetch_sub(block->bytes);
-  delete block;  // frees the inner block through the default allocator's deleter
-}
+  int64_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> guard(mutex);
+    auto it = blocks.find(data);
+    if (it == blocks.end()) return;
+    inner = std::move(it->second.first);
+    bytes = it->second.second;
+    blocks.erase(it);
+  }
+  live.fetch_sub(bytes);
+}  // `inner` goes out of scope here and frees the block
 
 struct CountingAllocator final : c10::Allocator {
   explicit CountingAllocator(c10::Allocator* base) : base(base) {}
   c10::DataPtr allocate(size_t n) override {
     c10::DataPtr inner = base->allocate(n);
     void* data = inner.get();
+    if (n == 0 || data == nullptr) return inner;
     c10::Device device = inner.device();
-    auto* block = new Block{std::move(inner), static_cast<int64_t>(n)};
-    int64_t now = live.fetch_add(block->bytes) + block->bytes;
+    {
+      std::lock_guard<std::mutex> guard(mutex);
+      blocks.emplace(data, std::make_pair(std::move(inner), static_cast<int64_t>(n)));
+    }
+    int64_t now = live.fetch_add(static_cast<int64_t>(n)) + static_cast<int64_t>(n);
     int64_t seen = high.load();
     while (now > seen && !high.compare_exchange_weak(seen, now)) {
     }
-    return {data, block, &release, device};
+    return {data, data, &release, device};
   }
+  c10::DeleterFnPtr raw_deleter() const override { return &release; }
   void copy_data(void* dest, const void* src, std::size_t count) const override {
     default_copy_data(dest, src, count);
   }
@@ -209,18 +227,39 @@ def _patched(peaks: dict[str, int]) -> Iterator[None]:
         (hf, "HFEngine"): hf.HFEngine,
         (loop, "make_optimizer"): loop.make_optimizer,
         (loop, "save"): loop.save,
+        (loop, "load_causal_lm"): loop.load_causal_lm,
+        (loop, "load_critic_model"): loop.load_critic_model,
         (steps, "timed"): steps.timed,
         (sppo, "timed"): sppo.timed,
     }
     hf.HFEngine = _fixed_length(hf.HFEngine)
     loop.make_optimizer = _primed(loop.make_optimizer)
     loop.save = lambda run, step: None
+    loop.load_causal_lm, loop.load_critic_model = _owned(loop.load_causal_lm), _owned(loop.load_critic_model)
     steps.timed = sppo.timed = _phase_timed(steps.timed, peaks)
     try:
         yield
     finally:
         for (module, name), value in saved.items():
             setattr(module, name, value)
+
+
+def _owned(load: Callable) -> Callable:
+    """``load``, with weights copied into allocator memory when transformers maps them from the file.
+
+    A float32 safetensors file is loaded zero-copy on CPU; a GPU run holds the weights in device memory, so
+    they are counted here as allocated tensors too.
+    """
+
+    def loaded(*args: Any, **kwargs: Any) -> torch.nn.Module:
+        model = load(*args, **kwargs)
+        with torch.no_grad():
+            for tensor in [*model.parameters(), *model.buffers()]:
+                if tensor.device.type == "cpu" and not tensor.untyped_storage().resizable():
+                    tensor.data = tensor.data.clone()
+        return model
+
+    return loaded
 
 
 def _fixed_length(engine: type) -> type:
@@ -263,122 +302,3 @@ def _phase_timed(timed: Callable, peaks: dict[str, int]) -> Callable:
             yield
 
     return phase_timed
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Calibration: the planner's formulas against single passes of random-weight models built from configs
-# ---------------------------------------------------------------------------------------------------------
-
-#: (name, architecture, hidden, intermediate, layers, heads, kv heads, head dim, vocab): small random models;
-#: the last one has SmolLM2-135M's block and vocabulary with 2 blocks.
-CALIBRATION_MODELS = (
-    ("llama-small", "llama", 256, 1376, 3, 8, 2, 32, 4096),
-    ("qwen2-small", "qwen2", 128, 352, 2, 4, 2, 32, 8192),
-    ("smollm2-shaped", "llama", 576, 1536, 2, 9, 3, 64, 49152),
-)
-
-
-def calibration_table() -> list[str]:
-    """Markdown rows: each case's measured peak (MiB, allocator) next to the planner's formula."""
-    torch.set_num_threads(1)
-    rows = ["| case | measured (MiB) | formula (MiB) | error |", "|---|---:|---:|---:|"]
-    errors = []
-    for dtype in (torch.float32, torch.bfloat16):
-        for spec in CALIBRATION_MODELS:
-            for name, measured, predicted in _calibrate_model(spec, dtype):
-                errors.append(abs(predicted - measured) / measured)
-                rows.append(f"| {name} | {measured / 2**20:.2f} | {predicted / 2**20:.2f} | "
-                            f"{100 * (predicted - measured) / measured:+.1f}% |")  # fmt: skip
-    rows.append(f"\nlargest calibration error: {100 * max(errors):.1f}% over {len(errors)} cases")
-    return rows
-
-
-def _random_model(spec: tuple, dtype: torch.dtype, checkpointing: bool) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
-
-    from reasoning_gym.models.loading import prepare_for_training
-    from reasoning_gym.models.memory_terms import ModelShape
-
-    _, arch, hidden, inter, layers, heads, kv, head_dim, vocab = spec
-    config = {"llama": LlamaConfig, "qwen2": Qwen2Config}[arch](
-        vocab_size=vocab, hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
-        num_attention_heads=heads, num_key_value_heads=kv, head_dim=head_dim, tie_word_embeddings=False,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    prepare_for_training(model, checkpointing)
-    return model, ModelShape.from_config(config)
-
-
-def _calibrate_model(spec: tuple, dtype: torch.dtype) -> Iterator[tuple[str, int, int]]:
-    from reasoning_gym.models import memory_terms as terms
-
-    weights = str(dtype).removeprefix("torch.")
-    for ckpt in (False, True):
-        model, shape = _random_model(spec, dtype, ckpt)
-        for rows, prompt, new in ((4, 32, 224), (1, 16, 1000)):
-            micro, mb = _micro_batch(rows, prompt, new)
-            measured = measure(lambda: _train_pass(model, micro))
-            model.zero_grad(set_to_none=True)
-            predicted = _train_formula(shape, weights, mb, ckpt)
-            yield f"{spec[0]} {weights} train, checkpointing {'on' if ckpt else 'off'}, {_describe(mb)}", measured, predicted
-    model.eval()
-    c = 4 if dtype == torch.float32 else 2
-    micro, mb = _micro_batch(4, 32, 224)
-    with torch.no_grad():
-        measured = measure(lambda: _logprobs(model, micro, entropy=True))
-    yield f"{spec[0]} {weights} forward with entropy, {_describe(mb)}", measured, terms.forward_peak(shape, c, mb, head="logprobs")
-    for batch, prompt, new in ((8, 40, 64), (4, 200, 16)):
-        measured = measure(lambda: _generate(model, batch, prompt, new))
-        predicted = max(terms.generation_peaks(shape, c, batch, prompt, new, top_p=False).values())
-        yield f"{spec[0]} {weights} generate {batch} x ({prompt} + {new}), padded", measured, predicted
-
-
-def _micro_batch(rows: int, prompt: int, new: int) -> tuple[Any, Any]:
-    """Rows of slightly different lengths (a padding mask, as in real batches) unless there is only one."""
-    from reasoning_gym.models.batching import TokenBatch
-    from reasoning_gym.models.memory_terms import MicroBatchShape
-
-    lengths = [prompt] + [prompt - 1] * (rows - 1)
-    batch = TokenBatch([[5] * n for n in lengths], [[7] * new] * rows, 0)
-    return batch.micro(torch.arange(rows)), MicroBatchShape(rows * (prompt + new), rows, rows * new, rows > 1)
-
-
-def _describe(mb: Any) -> str:
-    return f"{mb.rows} row(s), {mb.tokens} tokens"
-
-
-def _train_pass(model: Any, micro: Any) -> None:
-    _logprobs(model, micro, entropy=False).sum().backward()
-
-
-def _logprobs(model: Any, micro: Any, *, entropy: bool) -> Any:
-    from reasoning_gym.models.logprobs import response_logprobs
-
-    return response_logprobs(model, micro, with_entropy=entropy)
-
-
-def _generate(model: Any, batch: int, prompt: int, new: int) -> None:
-    ids = torch.randint(10, 100, (batch, prompt))
-    mask = torch.ones_like(ids)
-    mask[1:, :5] = 0  # left padding
-    with torch.no_grad():
-        model.generate(
-            input_ids=ids, attention_mask=mask, max_new_tokens=new, min_new_tokens=new, do_sample=True,
-            temperature=0.6, top_k=0, pad_token_id=0, eos_token_id=1,
-        )  # fmt: skip
-
-
-def _train_formula(shape: Any, weights: str, mb: Any, ckpt: bool) -> int:
-    """The planner's training-pass peak for one micro-batch of an unwrapped model (no optimizer step here)."""
-    from types import SimpleNamespace
-
-    from reasoning_gym.models.memory_phases import Setup, train_peaks
-
-    fsdp = SimpleNamespace(offload=False, reduce_dtype="float32", reshard_after_forward=True)
-    setup = Setup(
-        config=SimpleNamespace(fsdp=fsdp), gpus=1, device="cpu", gpu_memory=0, policy=shape, critic=None,
-        token_critic=False, reference=False, weights=weights, compute=weights, wrapped=False, shard=1, rows=mb.rows,
-    )  # fmt: skip
-    peaks = train_peaks(setup, shape, weights, (mb, 1), ckpt=ckpt, critic=False)
-    return max(v for k, v in peaks.items() if not k.startswith("_") and k != "optimizer step")

@@ -12,19 +12,21 @@ GPU, phase by phase (rollout, old log-probs, reference log-probs, critic values,
 * Passes over rows (``reasoning_gym.models.batching``): the worst-case micro-batch is ``max_tokens_per_micro_batch``
   tokens (or ``micro_batch_size`` rows of ``max_prompt_tokens + max_new_tokens``), capped by the rows a rank has.
 * Activations, the fused log-prob buffers, HF generation and the KV cache:
-  :mod:`reasoning_gym.models.memory_terms` (formulas and their calibration).
+  :mod:`reasoning_gym.models.memory_terms` (formulas and their calibration); phases:
+  :mod:`reasoning_gym.models.memory_phases`.
 * A training backward peaks either at its start (all activations, the output layer's buffers) or at its end
   (nearly all gradients); gradients of earlier micro-batches of the mini-batch are already there when a
   rank has more than one.
 
-What is a guess rather than a measurement: on GPUs the caching allocator fragments (reserved exceeds
-allocated by roughly 5-10%), and the CUDA context plus NCCL buffers take about 1 GiB per process;
-``fits`` therefore compares the estimate with ``(1 - MARGIN) * memory - CUDA_RESERVE``. The activation and
-buffer formulas were calibrated on CPU (where the allocator does not cache); GPU kernels (flash or
-memory-efficient SDPA, fused AdamW) keep the same saved tensors, but that part is not measured here.
-Approximate: model types outside llama/mistral/qwen2/qwen3 (Llama's layout is assumed), vLLM (only its share of
-the GPU, or its weights and KV cache, are counted), packed micro-batches (no block-diagonal mask is assumed
-on GPUs with flash-attention installed), and the optimizer step's temporaries (none for fused AdamW on GPUs).
+``perf/memory_plan_check.py`` compares the estimate with measured peaks on CPU (SmolLM2-135M, one and two
+processes; docs/results/memory_plan.md). What is a guess rather than a measurement: on GPUs the caching
+allocator fragments (reserved exceeds allocated by roughly 5-10%), and the CUDA context plus NCCL buffers take
+about 1 GiB per process; ``fits`` therefore compares the estimate with ``(1 - MARGIN) * memory -
+CUDA_RESERVE``. GPU kernels (flash or memory-efficient SDPA, fused AdamW) are assumed to keep the same saved
+tensors as the CPU ones measured. Approximate: model types outside llama/mistral/qwen2/qwen3 (Llama's layout
+is assumed), vLLM (only its share of the GPU, or its weights and KV cache, are counted), packed micro-batches
+(counted with sdpa's block-diagonal mask, which flash-attention does without), and the optimizer step's
+temporaries (none for fused AdamW on GPUs).
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class MemoryPlan:
         phases: Peak bytes per GPU in each phase of a step.
         per_gpu_bytes: The estimated peak, the largest phase.
         fits: Whether ``per_gpu_bytes`` fits in ``usable_bytes``.
-        suggestions: Flags that make it fit (applied together, in order); empty when it fits.
+        suggestions: Flags that make it fit, applied together in the order given (``--nproc_per_node N`` is
+            torchrun's); empty when it fits. If even all of them do not suffice, they are what lowers it most.
         usable_bytes: ``gpu_memory_bytes`` less the fragmentation margin and the CUDA context.
         host_bytes: CPU memory per process for offloaded parameters, gradients and optimizer state.
         notes: What is approximate about this plan.
@@ -155,25 +158,34 @@ def _shape(path: str, configs: dict[str, object]) -> ModelShape:
 def _suggest(
     config: Any, gpus: int, memory_gib: float, device: str, configs: dict[str, object], peak: int
 ) -> list[str]:
+    """Try the knobs in order (cheapest in speed first); keep each change that lowers the peak; stop when it fits."""
     flags: list[str] = []
     for knob in (_checkpointing, _micro_batches, _rollout_batch, _offload, _more_gpus):
         for dotted, values in knob(config, gpus):
-            best = None
-            for value in values:  # largest (cheapest) first: the first one that fits wins
-                new_config, new_gpus = _apply(config, gpus, dotted, value)
-                plan = _plan(new_config, new_gpus, memory_gib, device, configs)
-                if plan.per_gpu_bytes < peak and (best is None or plan.per_gpu_bytes < best[2].per_gpu_bytes):
-                    best = (value, (new_config, new_gpus), plan)
-                if plan.fits:
-                    best = (value, (new_config, new_gpus), plan)
-                    break
-            if best is not None:
-                value, (config, gpus), plan = best
-                peak = plan.per_gpu_bytes
-                flags.append(_flag(dotted, value))
-                if plan.fits:
-                    return flags
+            found = _best_value(config, gpus, memory_gib, device, configs, dotted, values)
+            if found is None or found[1].per_gpu_bytes >= peak:
+                continue
+            (config, gpus), plan, index = found
+            peak = plan.per_gpu_bytes
+            flags.append(_flag(dotted, values[index]))
+            if plan.fits:
+                return flags
     return flags
+
+
+def _best_value(
+    config: Any, gpus: int, memory_gib: float, device: str, configs: dict[str, object], dotted: str, values: list
+) -> tuple[tuple[Any, int], MemoryPlan, int] | None:
+    """The first of ``values`` (largest first) that fits, else the one with the lowest peak."""
+    best = None
+    for index, value in enumerate(values):
+        changed = _apply(config, gpus, dotted, value)
+        plan = _plan(*changed, memory_gib, device, configs)
+        if plan.fits:
+            return changed, plan, index
+        if best is None or plan.per_gpu_bytes < best[1].per_gpu_bytes:
+            best = (changed, plan, index)
+    return best
 
 
 def _apply(config: Any, gpus: int, dotted: str, value: Any) -> tuple[Any, int]:

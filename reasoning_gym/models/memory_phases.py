@@ -38,8 +38,9 @@ def micro_shape(optim: Any, rows: int, length: int, responses: int) -> tuple[Mic
     """The worst-case micro-batch of a rank's ``rows`` rows of up to ``length`` tokens under ``optim``.
 
     Without a token budget it is ``micro_batch_size`` full-length rows; with one it is the budget (rows may be
-    shorter than ``length``), or one row when a row is longer than the budget. Packed micro-batches are
-    counted with a block-diagonal mask (sdpa), which flash-attention would not need.
+    shorter than ``length``), or one row when a row is longer than the budget. Padded rows of different lengths
+    get a padding mask; a packed micro-batch is one row with sdpa's block-diagonal mask (flash-attention, which
+    packing picks on GPUs where it is installed, needs none: an over-estimate there).
 
     Returns:
         ``(shape, micro_batches)``: the shape, and how many micro-batches the rank's rows take at most.
@@ -50,8 +51,10 @@ def micro_shape(optim: Any, rows: int, length: int, responses: int) -> tuple[Mic
     tokens = per * length if budget is None or budget < length else min(budget, rows * length)
     count = terms.ceil_div(rows, per)
     per = max(1, terms.ceil_div(tokens, length))
-    mask = per > 1 or bool(optim.packing)
-    return MicroBatchShape(tokens, per, tokens * responses // length, mask), count
+    responses = tokens * responses // length
+    if optim.packing:  # one row: sdpa gets a [1, 1, T, T] block-diagonal mask
+        return MicroBatchShape(tokens, 1, responses, True), count
+    return MicroBatchShape(tokens, per, responses, per > 1), count
 
 
 @dataclass
@@ -152,25 +155,44 @@ def _gathered(s: Setup, shape: ModelShape, c: int, *, critic: bool) -> dict[str,
     if not s.wrapped:
         return {"root": 0, "blocks": 0}
     blocks = 2 if s.config.fsdp.reshard_after_forward else shape.layers
-    return {"root": c * shape.root_params(critic=critic), "blocks": c * min(blocks, shape.layers) * shape.block_params()}
+    return {
+        "root": c * shape.root_params(critic=critic),
+        "blocks": c * min(blocks, shape.layers) * shape.block_params(),
+    }
 
 
-def train_peaks(s: Setup, shape: ModelShape, weights: str, micro: tuple, *, ckpt: bool, critic: bool) -> dict[str, int]:
-    """Peak bytes of one training micro-batch beyond the persistent states, at each moment it can peak."""
+def train_peaks(
+    s: Setup, shape: ModelShape, weights: str, micro: tuple[MicroBatchShape, int], *, ckpt: bool, critic: bool
+) -> tuple[dict[str, int], int, int]:
+    """Bytes beyond the persistent states at each moment a training micro-batch can peak.
+
+    Args:
+        s: The run.
+        shape: The model trained.
+        weights: Its weights' dtype.
+        micro: ``(micro-batch, micro-batches per mini-batch on a rank)`` from :func:`micro_shape`.
+        ckpt: Whether activation checkpointing is on.
+        critic: Whether it is a critic (a value head instead of the fused log-prob output layer).
+
+    Returns:
+        ``(moments, activations, output_layer_buffers)``: the bytes at each moment, the most activations alive
+        at once, and the fused output layer's backward buffers.
+    """
     (mb, count), c, w = micro, s.c(weights), dtype_bytes(weights)
     acts = terms.train_activations(shape, c, mb, checkpointing=ckpt, critic=critic)
     grads = 0 if s.config.fsdp.offload else _states(s, shape, weights, critic=critic)["gradients"]
     earlier = grads if count > 1 else 0  # gradients of the mini-batch's earlier micro-batches
     head = 0 if critic else terms.head_backward_bytes(shape, c, mb.responses)
-    root = shape.root_params(critic=critic)
     out_layer = (shape.hidden + 1) if critic else shape.vocab * shape.hidden
     if s.wrapped:  # unsharded gradients live until FSDP reduce-scatters them (the root's at the very end)
+        root = shape.root_params(critic=critic)
         reduce = dtype_bytes(s.config.fsdp.reduce_dtype or s.compute)
-        before_root = grads if count > 1 else grads - root * w // s.shard
+        sharded_root = 0 if s.config.fsdp.offload else root * w // s.shard
+        before_root = grads if count > 1 else grads - sharded_root
         block = shape.block_params() * (c + (reduce if reduce != c else 0))
         first, last = earlier + c * out_layer, before_root + c * out_layer + block
         end = before_root + root * (c + reduce)
-    else:  # plain .grad tensors; an untied embedding's gradient is made last
+    else:  # plain .grad tensors
         first = earlier if count > 1 else out_layer * w
         # While the last block's MLP is differentiated only its down_proj gradient exists of its own, and an
         # untied embedding's gradient is made after it.
@@ -178,17 +200,16 @@ def train_peaks(s: Setup, shape: ModelShape, weights: str, micro: tuple, *, ckpt
         pending += 0 if shape.tied and not critic else shape.vocab * shape.hidden * w
         last = grads if count > 1 else grads - pending
         end = grads + (shape.vocab * shape.hidden * w if shape.tied and not critic else 0)
-    # AdamW without fused kernels (CPU, offload) makes about two temporaries of each parameter in turn.
+    # AdamW without fused kernels (on a CPU) makes about two temporaries of each parameter in turn.
     step = 2 * shape.largest_param() * w // s.shard if s.device == "cpu" else 0
-    return {
+    moments = {
         "output layer": acts["saved"] + head + earlier,
         "first block": acts["top"] + first,
         "last block": acts["bottom"] + last,
         "end of backward": end,
         "optimizer step": grads + step,
-        "_activations": acts["top"],
-        "_head": head,
     }
+    return moments, acts["top"], head
 
 
 def phase_peaks(s: Setup) -> tuple[dict[str, int], dict[str, int], int]:
@@ -222,7 +243,7 @@ def phase_peaks(s: Setup) -> tuple[dict[str, int], dict[str, int], int]:
 
 
 def _engine(s: Setup, parts: dict[str, int], c: int) -> int:
-    """vLLM holds its share of the GPU through every phase (the HF engine samples from the policy itself)."""
+    """VLLM holds its share of the GPU through every phase (the HF engine samples from the policy itself)."""
     r = s.config.rollout
     if r.engine != "vllm":
         return 0
@@ -256,9 +277,8 @@ def _old_logprobs(s: Setup, phases: dict[str, int], persistent: int, c: int, gat
     mb, _ = micro_shape(optim, s.per_rank(s.rows), length, r.max_new_tokens)
     base = persistent + sum(gathered.values())
     phases["old_logprobs"] = base + terms.forward_peak(s.policy, c, mb, head="logprobs")
-    if s.reference:  # the policy's root stays gathered; the reference's blocks are gathered in turn
-        ref = base + gathered["blocks"] + terms.forward_peak(s.policy, c, mb, head="logprobs_plain")
-        phases["ref_logprobs"] = ref
+    if s.reference:  # the policy's root stays gathered, the reference's blocks are gathered in its place
+        phases["ref_logprobs"] = base + terms.forward_peak(s.policy, c, mb, head="logprobs_plain")
 
 
 def _critic(s: Setup, parts: dict[str, int], phases: dict[str, int], persistent: int) -> None:
@@ -270,22 +290,21 @@ def _critic(s: Setup, parts: dict[str, int], phases: dict[str, int], persistent:
     values, _ = micro_shape(config.critic_optim, s.per_rank(s.rows), length, responses)
     phases["values"] = persistent + gathered + terms.forward_peak(s.critic, c, values, head="value")
     micro = micro_shape(config.critic_optim, s.per_rank(config.critic_optim.mini_batch_size), length, responses)
-    peaks = train_peaks(s, s.critic, config.critic.dtype, micro, ckpt=config.critic.checkpointing, critic=True)
-    parts["critic_activations"] = peaks.pop("_activations")
-    peaks.pop("_head")
-    phases["critic_update"] = persistent + gathered + max(peaks.values())
+    moments, activations, _ = train_peaks(
+        s, s.critic, config.critic.dtype, micro, ckpt=config.critic.checkpointing, critic=True
+    )
+    parts["critic_activations"] = activations
+    phases["critic_update"] = persistent + gathered + max(moments.values())
 
 
 def _actor(s: Setup, parts: dict[str, int], phases: dict[str, int], persistent: int) -> None:
     config, r = s.config, s.config.rollout
     length = r.max_prompt_tokens + r.max_new_tokens
     micro = micro_shape(config.actor_optim, s.per_rank(config.actor_optim.mini_batch_size), length, r.max_new_tokens)
-    both = {
-        ckpt: train_peaks(s, s.policy, s.weights, micro, ckpt=ckpt, critic=False) for ckpt in (False, True)
-    }
-    peaks = dict(both[bool(config.policy.checkpointing)])
-    parts["activations"] = peaks.pop("_activations")
-    parts["activations_without_checkpointing"] = both[False]["_activations"]
-    parts["activations_with_checkpointing"] = both[True]["_activations"]
-    parts["logprob_buffers"] = peaks.pop("_head")
-    phases["actor_update"] = persistent + max(peaks.values())
+    both = {ckpt: train_peaks(s, s.policy, s.weights, micro, ckpt=ckpt, critic=False) for ckpt in (False, True)}
+    moments, activations, head = both[bool(config.policy.checkpointing)]
+    parts["activations"] = activations
+    parts["activations_without_checkpointing"] = both[False][1]
+    parts["activations_with_checkpointing"] = both[True][1]
+    parts["logprob_buffers"] = head
+    phases["actor_update"] = persistent + max(moments.values())

@@ -11,23 +11,27 @@ dtype, ``H`` hidden, ``I`` MLP width, ``nh``/``nkv`` heads, ``d`` head size), wi
   normalised value before the weight (``cH``, for the weight's gradient) and its output (``cH``, the input
   of the next projections): ``2 * (4H + 2cH)``;
 * attention keeps what SDPA's backward needs: the rotated query (``c nh d``), key and value (``2c kv d``, with
-  ``kv = nh`` when a padding mask forces transformers to repeat them, else ``nkv``), the output
-  (``c nh d``, which is also the input of ``o_proj``: SDPA's output is already laid out as ``[S, nh d]``) and
-  the float32 log-sum-exp (``4 nh``); rotary cos/sin are shared by all blocks;
+  ``kv = nh`` when a padding mask makes transformers repeat them, else ``nkv``), the output (``c nh d``, also
+  the input of ``o_proj``; under a padding mask it is copied once more, another ``c nh d``) and the float32
+  log-sum-exp (``4 nh``); rotary cos/sin (``2c d`` per token) are shared by all blocks;
 * the MLP keeps ``gate`` (input of SiLU), ``silu(gate)`` and ``up`` (the product's operands) and the product
   (input of ``down_proj``): ``4cI``;
-* Qwen3's q/k RMSNorms add ``(4 + 2c) d (nh + nkv)``.
+* Qwen3's q/k RMSNorms add ``(4 + 2c) d (nh + nkv)`` (not measured).
 
 With activation checkpointing (transformers' non-reentrant ``GradientCheckpointingLayer``) a block keeps only
-its input (``cH``) and recomputes the rest, one block at a time, in backward.
+its input (``cH``) and recomputes the rest, one block at a time, in backward. Outside the blocks the final
+norm keeps ``4H + cH`` per token, and the fused log-prob keeps the gathered hidden states of the response
+positions (``cH`` each).
 
-Calibration (``python perf/memory_plan_check.py --calibrate``, CPU, float32, random-weight Llama/Qwen2
-configs built with ``AutoModelForCausalLM.from_config``, peaks from torch's CPU-allocator events): the block
-formula above matched the measured per-layer bytes to within 8 bytes per token (a small index tensor), so
-the only fitted constants are :data:`TOKEN_OVERHEAD` and the backward transients below. The two transients
-that set the backward peak were located by the op running at the peak: the first chunk of the fused
-output-layer backward (recomputed float32 logits plus their softmax, ``8 k V``) or the MLP backward of the
-block being differentiated (two ``[T, I]`` gradients and one ``[T, H]``).
+Calibration (re-run with ``python perf/memory_plan_check.py --calibrate``; results in
+docs/results/memory_plan.md): random-weight Llama and Qwen2 configs built with
+``AutoModelForCausalLM.from_config``, float32 and bfloat16 on CPU, peaks of live tensor bytes counted at
+torch's CPU allocator. The per-block formula above matched the measured bytes per block and token to within 8
+bytes (in float32: 19,752 measured against 19,744 for a 256-wide Llama block), so the constants fitted to the
+measurements are only :data:`TOKEN_OVERHEAD` (index tensors), which moment of the backward peaks (located by
+the op running at the peak: the first chunk of the fused output-layer backward, with recomputed float32 logits
+and their softmax, ``8 k V``; or the MLP backward of a block, two ``[T, I]`` gradients and one ``[T, H]``), the
+no-grad working set of a block and the sampling buffers of ``generate``.
 """
 
 from __future__ import annotations
@@ -158,8 +162,14 @@ class ModelShape:
 
 @dataclass(frozen=True)
 class MicroBatchShape:
-    """One forward/backward pass: ``tokens`` positions (padding included) in ``rows`` rows, ``responses`` of
-    them predicting a response token; ``mask`` when transformers builds a padding/packing mask."""
+    """One forward/backward pass over a micro-batch.
+
+    Attributes:
+        tokens: Positions the pass computes (padding included).
+        rows: Rows (sequences) in it.
+        responses: Positions that predict a response token (reach the output layer).
+        mask: Whether transformers builds a padding (or packing) mask for it.
+    """
 
     tokens: int
     rows: int
@@ -178,15 +188,21 @@ def chunk_rows(vocab: int) -> int:
 
 
 def head_forward_bytes(shape: ModelShape, c: int, responses: int, *, entropy: bool) -> int:
-    """Peak of the fused output layer in forward: one chunk's float32 logits plus logsumexp's (or the
-    entropy's softmax and product) temporaries, plus the gathered response hidden states."""
+    """Peak of the fused output layer in forward.
+
+    One chunk's float32 logits plus logsumexp's temporary (or the entropy's softmax and product), and the
+    gathered hidden states of the response positions.
+    """
     k = min(responses, chunk_rows(shape.vocab))
     return (12 if entropy else 8) * k * shape.vocab + c * responses * shape.hidden
 
 
 def head_backward_bytes(shape: ModelShape, c: int, responses: int) -> int:
-    """Peak of the fused output layer's backward: a chunk's recomputed float32 logits and softmax, the float32
-    ``[V, H]`` weight-gradient accumulator (and its cast to ``c``), and the hidden states' gradient."""
+    """Peak of the fused output layer's backward.
+
+    A chunk's recomputed float32 logits and their softmax, the float32 ``[V, H]`` weight-gradient accumulator
+    (and its cast to the compute dtype at the end), and the gradient of the gathered hidden states.
+    """
     k = min(responses, chunk_rows(shape.vocab))
     accumulator = 4 * shape.vocab * shape.hidden
     cast = c * shape.vocab * shape.hidden if c != 4 else 0
@@ -220,6 +236,9 @@ def forward_peak(shape: ModelShape, c: int, micro: MicroBatchShape, *, head: str
     """Peak activation bytes of a forward pass without autograd (old log-probs, reference, values).
 
     Args:
+        shape: The model.
+        c: Bytes per element of the compute dtype.
+        micro: The micro-batch.
         head: ``"logprobs"`` (fused log-probs with entropy), ``"logprobs_plain"`` (without) or ``"value"``.
     """
     t = micro.tokens
@@ -236,7 +255,9 @@ def kv_cache_bytes(shape: ModelShape, c: int, sequences: int, length: int) -> in
     return 2 * shape.layers * sequences * length * shape.kv_heads * shape.head_dim * c
 
 
-def generation_peaks(shape: ModelShape, c: int, sequences: int, prompt: int, new: int, *, top_p: bool) -> dict[str, int]:
+def generation_peaks(
+    shape: ModelShape, c: int, sequences: int, prompt: int, new: int, *, top_p: bool
+) -> dict[str, int]:
     """Peak bytes of HF ``generate`` (KV cache included) in its two regimes.
 
     ``prefill``: the prompts' keys and values, one block's forward over the left-padded prompts (keys and values
