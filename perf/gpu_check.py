@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
 import string
 import sys
@@ -66,14 +65,14 @@ class EchoEnv(gym.Env):
         self.observation_space = spaces.Text(max_length=4000, min_length=0, charset=string.printable)
         self.action_space = spaces.Text(max_length=10**7, min_length=0, charset=string.printable)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[str, dict]:  # noqa: D102
         super().reset(seed=seed)
         words = " ".join(
             str(int(x)) for x in self.np_random.integers(0, 1000, size=int(self.np_random.integers(40, 200)))
         )
         return f"Add these numbers and think step by step: {words}", {}
 
-    def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict]:  # noqa: D102
         return "", float(bool(action)), True, False, {}
 
 
@@ -88,6 +87,7 @@ class ScriptedEngine:
         self.tokenizer, self.vocab_size = tokenizer, vocab_size
 
     def generate(self, prompts: list, params: SamplingParams) -> list[Sample]:
+        """``params.n`` responses of random tokens per prompt, seeded by ``params.seed``."""
         rng = random.Random(params.seed)
         eos = set(self.tokenizer.all_special_ids)
         out = []
@@ -118,6 +118,8 @@ def build_model(shape: str, out: Path, *, layers: int | None, quick: bool, devic
     if quick:  # the same architecture, scaled down to run anywhere in seconds
         config.update({"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
                        "num_key_value_heads": 2, "num_hidden_layers": 2, "vocab_size": 2048})  # fmt: skip
+    if getattr(config, "layer_types", None):  # one entry per block: keep it in step with the block count
+        config.layer_types = config.layer_types[: config.num_hidden_layers]
     tokenizer = train_tiny_tokenizer(tiny_corpus(600), "tiny-qwen2")  # ids < its ~1k vocabulary: valid anywhere
     tokenizer.chat_template = CHATML_TEMPLATE
     config.update({"bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
@@ -198,18 +200,33 @@ def _peak(device: torch.device) -> Iterator[dict[str, float]]:
         out["gib"] = max([*peaks, torch.cuda.max_memory_allocated()]) / 2**30
 
 
-PHASES = ("generate", "old_logprobs", "values", "critic_update", "actor_update")
+#: Phases of a step: (trainer timing/memory key, planner phase).
+PHASES = {
+    "generate": "rollout",
+    "old_logprobs": "old_logprobs",
+    "values": "values",
+    "critic_update": "critic_update",
+    "actor_update": "actor_update",
+}
 
 
-def report(label: str, config: Any, rows: list[dict[str, float]], gpu_gib: float, device: str) -> str:
+def report(label: str, config: Any, rows: list[dict[str, float]], gpu_gib: float, device: str) -> tuple[str, str]:
+    """The summary row of a run and its per-phase row (measured / planned GiB, from the step's own metrics)."""
     plan = plan_memory(config, gpus=1, gpu_memory_gib=gpu_gib, device=device)
     step = rows[-1]  # the second step: no one-off costs
-    times = " / ".join(f"{step.get(f'time/{p}', 0.0):.1f}" for p in PHASES)
-    return (
-        f"| {label} | {config.rollout.max_new_tokens} | {'HF' if rows[0]['real_generation'] else 'scripted'} | "
-        f"{max(r['peak_gib'] for r in rows):.1f} | {plan.per_gpu_bytes / 2**30:.1f} | {step['time/step']:.1f} | "
-        f"{times} | {step['perf/tokens_per_s']:.0f} | {rows[0].get('perf/gen_tokens_per_s', 0):.0f} |"
+    training = max(v for k, v in plan.phases.items() if k not in ("rollout", "weight_sync")) / 2**30
+    times = " / ".join(f"{step.get(f'time/{p}', 0.0):.2f}" for p in PHASES)
+    rollout = "HF" if rows[0]["real_generation"] else "scripted"
+    summary = (
+        f"| {label} | {config.rollout.max_new_tokens} | {rollout} | {max(r['peak_gib'] for r in rows):.2f} | "
+        f"{plan.per_gpu_bytes / 2**30:.2f} | {training:.2f} | {step['time/step']:.2f} | {times} | "
+        f"{step['perf/tokens_per_s']:.0f} | {rows[0].get('perf/gen_tokens_per_s', 0):.0f} |"
     )
+    phases = []
+    for key, planned in PHASES.items():
+        measured = max(r.get(f"memory/{key}_gib", float("nan")) for r in rows)
+        phases.append(f"{key} {measured:.2f} / {plan.phases.get(planned, 0) / 2**30:.2f}")
+    return summary, f"| {label} | {config.rollout.max_new_tokens} | {rollout} | {', '.join(phases)} |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    lines, dump, start = [], [], time.perf_counter()
+    lines, phase_lines, dump, start = [], [], [], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         root = Path(tmp)
         small = build_model("qwen2.5-1.5b", root / "m1.5b", layers=None, quick=args.quick, device=args.device)
@@ -240,17 +257,22 @@ def main(argv: list[str] | None = None) -> int:
             for tokens in lengths:
                 config = run_config(policy, small, preset, tokens, root / f"run-{name}-{tokens}", args)
                 rows = measure(config, real_generation=name == "1.5b" and tokens == lengths[0])
-                lines.append(
-                    report(f"{name}{' (4 of 28 blocks)' if name == '7b' else ''}", config, rows, gpu_gib, args.device)
-                )
+                label = f"{name}{' (4 of 28 blocks)' if name == '7b' else ''}"
+                summary, phases = report(label, config, rows, gpu_gib, args.device)
+                lines.append(summary)
+                phase_lines.append(phases)
                 dump.append({"model": name, "tokens": tokens, "rows": rows})
-                print(lines[-1], flush=True)
+                print(summary, flush=True)
     device_name = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu"
     print(f"\nGPU check on {device_name} ({gpu_gib:.0f} GiB), torch {torch.__version__}, {args.prompts} prompts/step\n")
-    print("| model | response tokens | rollout | peak GiB (measured) | peak GiB (planner) | step s | "
-          "generate / old logp / values / critic / actor s | tokens/s | generated tokens/s |")  # fmt: skip
-    print("|---|---:|---|---:|---:|---:|---|---:|---:|")
+    print("| model | response tokens | rollout | peak GiB (measured) | peak GiB (planner) | planner, training phases | "
+          "step s | generate / old logp / values / critic / actor s | tokens/s | generated tokens/s |")  # fmt: skip
+    print("|---|---:|---|---:|---:|---:|---:|---|---:|---:|")
     print("\n".join(lines))
+    print("\nPer phase, measured / planned GiB (a scripted rollout holds no KV cache: its generate row is not")
+    print("comparable with the planner's HF rollout)\n")
+    print("| model | response tokens | rollout | phases |\n|---|---:|---|---|")
+    print("\n".join(phase_lines))
     if args.json:
         Path(args.json).write_text(json.dumps(dump, indent=1, default=float))
     print(f"\ngpu check finished in {time.perf_counter() - start:.0f} s")

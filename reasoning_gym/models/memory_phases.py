@@ -228,14 +228,13 @@ def phase_peaks(s: Setup) -> tuple[dict[str, int], dict[str, int], int]:
     c = s.c(s.weights)
     policy_gathered = _gathered(s, s.policy, c, critic=False)
     parts["unsharded_weights"] = sum(policy_gathered.values())
-    if s.reference:  # never differentiated, so FSDP never re-shards its root after the first forward
-        parts["reference_unsharded_root"] = policy_gathered["root"]
-        persistent += policy_gathered["root"]
+    # After a pass without backward the trainer re-shards the root (Distributed.reshard), so nothing gathered
+    # outlives its phase.
     persistent += _engine(s, parts, c)
     _rollout(s, parts, phases, persistent, c)
     _old_logprobs(s, phases, persistent, c, policy_gathered)
     if s.critic is not None:
-        _critic(s, parts, phases, persistent + policy_gathered["root"])
+        _critic(s, parts, phases, persistent)
     _actor(s, parts, phases, persistent + sum(policy_gathered.values()))
     if config.rollout.engine == "vllm":  # every rank gathers the full weights to reload vLLM's copy
         phases["weight_sync"] = persistent + s.policy.params() * dtype_bytes(s.weights)
@@ -277,7 +276,7 @@ def _old_logprobs(s: Setup, phases: dict[str, int], persistent: int, c: int, gat
     mb, _ = micro_shape(optim, s.per_rank(s.rows), length, r.max_new_tokens)
     base = persistent + sum(gathered.values())
     phases["old_logprobs"] = base + terms.forward_peak(s.policy, c, mb, head="logprobs")
-    if s.reference:  # the policy's root stays gathered, the reference's blocks are gathered in its place
+    if s.reference:  # the reference's root and blocks are gathered in place of the (re-sharded) policy's
         phases["ref_logprobs"] = base + terms.forward_peak(s.policy, c, mb, head="logprobs_plain")
 
 

@@ -209,6 +209,16 @@ class Distributed:
                 module.reshard()
                 module.set_reshard_after_forward(RESHARD_AFTER_FORWARD.get(module, True), recurse=False)
 
+    def reshard(self, model: nn.Module) -> None:
+        """Free ``model``'s gathered root parameters after no-grad passes.
+
+        The root (embedding, final norm, output layer) is not resharded after its forward, because a backward
+        needs it at once; after passes without a backward nothing else would free it (for a frozen reference
+        model, never).
+        """
+        if isinstance(model, FSDPModule):
+            model.reshard()
+
     def full_state_dict(self, model: nn.Module, *, every_rank: bool = False) -> dict[str, torch.Tensor]:
         """The full, unsharded weights. All ranks must call it.
 

@@ -168,6 +168,7 @@ def _values(run: Run, batch: TokenBatch) -> torch.Tensor:
     values = forward_rows(
         run, batch, run.config.critic_optim, lambda micro: _token_values(run, micro), width=batch.width
     )
+    run.dist.reshard(run.critic)
     return torch.sigmoid(values) if run.config.critic_loss == "bce" else values
 
 

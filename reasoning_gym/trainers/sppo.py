@@ -106,6 +106,7 @@ def _train_step(run: Run, step: int) -> dict[str, Any]:
     with timed(times, "time/values"):
         prompts = _critic_inputs(run, data.episodes)
         values = torch.sigmoid(forward_rows(run, prompts, config.critic_optim, functools.partial(_prompt_logits, run)))
+        run.dist.reshard(run.critic)
     # The advantage uses the critic *before* it learns from this batch's rewards.
     advantages = get_advantage_fn("sppo")(data.rewards, torch.arange(len(data.episodes)), baseline=values)
     with timed(times, "time/critic_update"):

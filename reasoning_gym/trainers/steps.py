@@ -161,6 +161,7 @@ def policy_logprobs(
         return torch.stack(out, dim=-1) if with_entropy else out
 
     out = forward_rows(run, batch, run.config.actor_optim, fn, width=batch.width)
+    run.dist.reshard(model)
     return (out[..., 0], out[..., 1]) if with_entropy else out
 
 

@@ -232,3 +232,20 @@ def test_debug_shows_the_traceback():
 
     with pytest.raises(UnknownNameError):
         main(["--preset", "paper-13b", "--debug"])
+
+
+def test_dry_run_plans_a_real_model_from_its_config_alone(tmp_path, capsys):
+    folder = Path(__file__).resolve().parents[2] / "perf" / "configs" / "deepseek-r1-distill-qwen-1.5b"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json"]  # no weights to read
+    out = tmp_path / "plan"
+    assert main(["sppo", "--policy", str(folder), "--dry-run", "--gpus", "4", "--output", str(out)]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["actor_optim"]["lr"] == 1e-6 and saved["rollout"]["temperature"] == 0.6
+    assert saved["rollout"]["max_new_tokens"] == 8192 and saved["critic"]["path"] == str(folder)
+    plan = json.loads((out / "memory_plan.json").read_text())
+    assert plan["fits"] is True and plan["per_gpu_bytes"] > 10 * 2**30 and plan["gpus"] == 4
+    printed = capsys.readouterr().out
+    assert "actor_update" in printed and "fits" in printed and not list(out.glob("checkpoint-*"))
+    assert main(["sppo", "--policy", str(folder), "--dry-run", "--gpu-memory", "8", "--output", str(out)]) == 0
+    small = json.loads((out / "memory_plan.json").read_text())
+    assert small["fits"] is False and small["suggestions"]  # one 8 GiB GPU: says which flags would help
