@@ -7,7 +7,8 @@ GPU, phase by phase (rollout, old log-probs, reference log-probs, critic values,
   over ``gpus / fsdp.replicate`` ranks in the weights' dtype, or live in CPU memory with ``--fsdp.offload``.
   During compute the root group (embedding, final norm, output layer) is gathered in the compute dtype for
   the whole pass (the trainer re-shards it after passes without backward); blocks are gathered two at a time
-  (the running one and the prefetched one). Rollout gathers the whole policy. One process without mixed precision or offload is not wrapped at all.
+  (the running one and the prefetched one). Rollout gathers the whole policy. One process without mixed
+  precision or offload is not wrapped at all.
 * Passes over rows (``reasoning_gym.models.batching``): the worst-case micro-batch is ``max_tokens_per_micro_batch``
   tokens (or ``micro_batch_size`` rows of ``max_prompt_tokens + max_new_tokens``), capped by the rows a rank has.
 * Activations, the fused log-prob buffers, HF generation and the KV cache:
