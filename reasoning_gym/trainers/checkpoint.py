@@ -47,6 +47,7 @@ from torch.distributed.tensor import DTensor
 __all__ = [
     "MAX_SHARD_BYTES",
     "export_hf",
+    "full_tensors",
     "latest_checkpoint",
     "load_checkpoint",
     "load_trainer_state",
@@ -167,7 +168,7 @@ def export_hf(
     out_dir = Path(out_dir)
     writer = _ShardWriter(out_dir, max_shard_bytes) if dist.is_main else None
     head: dict[str, torch.Tensor] = {}
-    for key, tensor in _full_tensors(model, dist.device):
+    for key, tensor in full_tensors(model, dist.device):
         if writer is None:
             continue
         if key.startswith(prefix):
@@ -188,8 +189,11 @@ def export_hf(
         tokenizer.save_pretrained(out_dir)
 
 
-def _full_tensors(model: nn.Module, device: torch.device) -> Iterator[tuple[str, torch.Tensor]]:
-    """``(key, full tensor on the CPU)`` for each distinct state-dict entry; a collective per sharded tensor."""
+def full_tensors(model: nn.Module, device: torch.device, *, to_cpu: bool = True) -> Iterator[tuple[str, torch.Tensor]]:
+    """``(key, full tensor)`` for each distinct state-dict entry, on the CPU (or ``device``).
+
+    Each sharded tensor is gathered (a collective) only when the iteration reaches it.
+    """
     seen: set[int] = set()
     for key, value in model.state_dict().items():
         tensor = _owner(model, key, value)
@@ -205,7 +209,7 @@ def _full_tensors(model: nn.Module, device: torch.device) -> Iterator[tuple[str,
                     run_check=False,
                 )  # fmt: skip
             tensor = tensor.full_tensor()
-        yield key, tensor.detach().to("cpu").contiguous()
+        yield key, tensor.detach().to("cpu").contiguous() if to_cpu else tensor.detach()
 
 
 def _owner(model: nn.Module, key: str, value: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,9 @@ lists them with the preset's values).
 off, unless ``--env.kwargs`` / ``--sft.steps`` are given too. Several ``--env`` draw prompts in turn
 (``--env.weights`` draws them by weight).
 
+``--decontaminate-against ID ...`` drops the training problems that overlap those benchmarks (it sets
+``exclude_overlap_with`` in ``env.kwargs``; dataset envs only, see ``rgym contamination``).
+
 ``--dry-run`` trains nothing: it reads the models' ``config.json`` only (no weights), writes
 ``DIR/config.json`` and ``DIR/memory_plan.json`` and prints the per-GPU memory plan for ``--gpus`` GPUs of
 ``--gpu-memory`` GiB, with the flags that would make an oversized run fit.
@@ -131,6 +134,7 @@ def parse_train_args(name: str, cls: type, argv: list[str], *, with_plan: bool =
     _add_shortcuts(parser, cls)
     args = vars(parser.parse_args(argv))
     config_file, envs = args.pop("config"), args.pop("shortcut_env")
+    against = args.pop("decontaminate_against")
     plan = {k: args.pop(k) for k in ("dry_run", "gpus", "gpu_memory")}
     args.pop("preset")
     overrides = _shortcut_overrides(parser, args)
@@ -140,6 +144,9 @@ def parse_train_args(name: str, cls: type, argv: list[str], *, with_plan: bool =
         overrides.setdefault("env.kwargs", {})
         overrides.setdefault("sft.steps", 0)
     config = apply_overrides(cls, overrides, config_file=config_file, base=base)
+    if against:  # after every other source of env.kwargs, so that it adds to them instead of being replaced
+        kwargs = {**config.env.kwargs, "exclude_overlap_with": list(against)}
+        config = dataclasses.replace(config, env=dataclasses.replace(config.env, kwargs=kwargs))
     if early.preset is None and config_file is None and preset != "cpu-demo":
         print(f"rgym train: {config.policy.path} is not a built-in tiny model: using the {preset} preset "
               "(--preset cpu-demo for the CPU demo's settings).", file=sys.stderr)  # fmt: skip
@@ -161,6 +168,10 @@ def _add_shortcuts(parser: argparse.ArgumentParser, cls: type) -> None:
     group.add_argument(
         "--env", dest="shortcut_env", action="append", metavar="ID", default=[],
         help="env id to train on; repeat to mix envs (resets env.kwargs to {} and sft.steps to 0 unless given)",
+    )  # fmt: skip
+    group.add_argument(
+        "--decontaminate-against", nargs="+", metavar="ID", default=None,
+        help="drop training problems that overlap these benchmark envs (dataset envs; see rgym contamination)",
     )  # fmt: skip
     for flag, (dotted, kwargs) in SHORTCUTS.items():
         if dotted.split(".")[0] in fields:
@@ -218,6 +229,7 @@ def _overview(trainers: dict[str, str]) -> str:
         lines.append(f"  {name:<8}{_summary(name)}{default}")
     lines += ["", "options (rgym train ALGORITHM --help lists every flag):"]
     lines.append(f"  {'--env ID':<20}env id to train on; repeat to mix envs")
+    lines.append(f"  {'--decontaminate-against ID ...':<20}drop training problems that overlap these benchmarks")
     for flag, (dotted, kwargs) in SHORTCUTS.items():
         shown = f"{flag} {kwargs['metavar']}" if "metavar" in kwargs else flag
         lines.append(f"  {shown:<20}{kwargs['help']} (--{dotted})")

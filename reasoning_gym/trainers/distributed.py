@@ -219,6 +219,18 @@ class Distributed:
         if isinstance(model, FSDPModule):
             model.reshard()
 
+    def iter_full_tensors(self, model: nn.Module, *, dtype: torch.dtype | None = None) -> Iterator[tuple[str, Any]]:
+        """``(name, full tensor)`` for each parameter and persistent buffer of ``model``, one at a time.
+
+        All ranks must consume it in full and in step: each sharded tensor is gathered (a collective) only when
+        it is asked for, on this rank's device, and cast to ``dtype``, so at most one full tensor exists at a
+        time. Tied weights come once, under their first name (Hugging Face loaders re-tie them).
+        """
+        from reasoning_gym.trainers.checkpoint import full_tensors
+
+        for name, tensor in full_tensors(model, self.device, to_cpu=False):
+            yield name, tensor if dtype is None else tensor.to(dtype)
+
     def full_state_dict(self, model: nn.Module, *, every_rank: bool = False) -> dict[str, torch.Tensor]:
         """The full, unsharded weights. All ranks must call it.
 
@@ -294,13 +306,14 @@ class Distributed:
             return metrics
         return mean_metrics(self.gather([metrics]))
 
-    def rollout_seed(self, seed: int, step: int) -> int:
+    def rollout_seed(self, seed: int, step: int, *, group: int | None = None) -> int:
         """A sampling seed distinct per (run seed, step, rank), so ranks draw different samples.
 
-        Sampling with its own seed leaves the global torch generator alone, so it stays identical across
-        ranks (mini-batch shuffling draws from it) and a resumed run samples exactly what it would have.
+        ``group`` replaces the rank where several ranks sample together (a tensor-parallel engine). Sampling
+        with its own seed leaves the global torch generator alone, so it stays identical across ranks
+        (mini-batch shuffling draws from it) and a resumed run samples exactly what it would have.
         """
-        return int(np.random.SeedSequence([seed, step, self.rank]).generate_state(1)[0])
+        return int(np.random.SeedSequence([seed, step, self.rank if group is None else group]).generate_state(1)[0])
 
     def barrier(self) -> None:
         """Wait for every rank (no-op with one process)."""

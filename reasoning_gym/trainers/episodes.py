@@ -61,6 +61,11 @@ def make_env(env_id: str, kwargs: dict[str, Any] | None = None) -> gym.Env:
     except TypeError as err:
         if "unexpected keyword argument" not in str(err):
             raise
+        if "exclude_overlap_with" in str(err):
+            raise ConfigError(
+                f"{env_id} cannot drop overlapping problems (exclude_overlap_with, --decontaminate-against): only "
+                "dataset envs such as rg/DAPOMath17k-v0 can; leave it out for this env."
+            ) from err
         raise ConfigError(
             f"{env_id} does not accept the env kwargs {kwargs} ({err}); set --env.kwargs (or --eval.kwargs) to "
             "arguments it takes, e.g. '{}'."

@@ -17,6 +17,7 @@ import torch
 from reasoning_gym.rollout import SamplingParams
 from reasoning_gym.trainers.episodes import Episode, Scorer, accepts_split, fixed_keys, make_env, sample_episodes
 from reasoning_gym.trainers.metrics import timed
+from reasoning_gym.trainers.steps import generation, tensor_parallel_place
 
 __all__ = ["Evaluator"]
 
@@ -71,13 +72,15 @@ class Evaluator:
     @torch.no_grad()
     def __call__(self, run: Any) -> dict[str, float]:
         """Generate, score and return ``eval/accuracy`` (plus ``eval/<env id>/accuracy`` for several envs)."""
-        cfg, times = self.config.eval, {}
+        cfg, times, inner = self.config.eval, {}, {}
         params = SamplingParams(cfg.temperature, 1.0, cfg.max_new_tokens or self.config.rollout.max_new_tokens, seed=0)
         with timed(times, "time/eval"):
             # Strided, not contiguous, shards: any number of problems splits over any number of ranks.
-            local = self.episodes[run.dist.rank :: run.dist.world_size]
-            with run.dist.unsharded(run.policy):
+            group, groups, first = tensor_parallel_place(run)
+            local = self.episodes[group::groups]
+            with generation(run, inner):  # its own keys: the step's time/generate must not be overwritten
                 local = sample_episodes(run.engine, local, params)
+            local = local if first else []
             self.scorer.score(local)
             episodes = run.dist.gather(local)
         metrics = {"eval/accuracy": _mean([e.reward for e in episodes])}
@@ -85,7 +88,8 @@ class Evaluator:
         if len(self.names) > 1:
             for which, name in enumerate(self.names):
                 metrics[f"eval/{name}/accuracy"] = _mean([e.reward for e in episodes if e.key.env == which])
-        return {**metrics, **times}
+        inner = {k.replace("/", "/eval_", 1): v for k, v in inner.items() if k.startswith("time/weight_sync")}
+        return {**metrics, **times, **inner}
 
     def close(self) -> None:
         """Close the scoring envs."""

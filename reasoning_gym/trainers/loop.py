@@ -32,6 +32,7 @@ from typing import Any
 
 import torch
 
+from reasoning_gym.errors import ConfigError
 from reasoning_gym.models.config import ModelConfig
 from reasoning_gym.models.loading import load_causal_lm, load_critic_model, load_tokenizer, resolve_model_path
 from reasoning_gym.rollout import make_engine
@@ -68,6 +69,7 @@ class Run:
     critic_tokenizer: Any = None
     critic_opt: torch.optim.Optimizer | None = None
     reference: Any = None  # frozen initial policy, only when config.kl.coef > 0
+    engine_stale: bool = True  # the engine's own weight copy (vLLM) lags the policy: load it before sampling
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -158,9 +160,11 @@ def setup(config: Any, dist: Distributed, *, critic: bool) -> Run:
     initial = _attention(warm_start(config, dist), config.actor_optim.packing, dist.device)
     seed_everything(config.run.seed)  # after the warm start: a cached one must not shift the RL seeds
     source = initial if resume_from is None else initial.saved_at(resume_from / "policy")
-    policy = dist.build(lambda skeleton: load_causal_lm(source, skeleton=skeleton), config.fsdp)
     tokenizer = load_tokenizer(source.path, trust_remote_code=source.trust_remote_code, what="policy")
-    engine = _engine(config, source, policy, tokenizer)
+    # vLLM first, while the GPU is empty (it checks its memory share against free memory), then asleep.
+    engine = _vllm_engine(config, source, tokenizer, dist) if config.rollout.engine == "vllm" else None
+    policy = dist.build(lambda skeleton: load_causal_lm(source, skeleton=skeleton), config.fsdp)
+    engine = engine or make_engine("hf", policy, tokenizer, batch_size=config.rollout.batch_size)
     run = Run(
         config, dist, policy, tokenizer, make_optimizer(policy, config.actor_optim), engine,
         source=make_source(envs, seed=config.run.seed, weights=config.env.weights or None),
@@ -186,10 +190,34 @@ def setup(config: Any, dist: Distributed, *, critic: bool) -> Run:
     return run
 
 
-def _engine(config: Any, source: ModelConfig, policy: Any, tokenizer: Any) -> Any:
-    """The rollout engine: HF samples from the policy object itself; vLLM loads the weights from their folder."""
-    model = resolve_model_path(source.path) if config.rollout.engine == "vllm" else policy
-    return make_engine(config.rollout.engine, model, tokenizer, batch_size=config.rollout.batch_size)
+def _vllm_engine(config: Any, source: ModelConfig, tokenizer: Any, dist: Distributed) -> Any:
+    """A vLLM engine on the policy's folder, made for colocation: its settings, its device, then asleep.
+
+    Under torchrun every rank builds its own engine with vLLM's ``external_launcher`` executor; ranks form
+    tensor-parallel groups of ``rollout.tensor_parallel_size``. The weights go asleep at once (sleep mode
+    frees them), so the first rollout loads the policy's current weights into it.
+    """
+    r = config.rollout
+    if dist.world_size % r.tensor_parallel_size:
+        raise ConfigError(
+            f"--rollout.tensor_parallel_size {r.tensor_parallel_size} must divide the number of processes "
+            f"({dist.world_size}); use a divisor of the GPUs per node."
+        )
+    options = {
+        "batch_size": r.batch_size,
+        "dtype": r.dtype,
+        "max_model_len": r.max_model_len or r.max_prompt_tokens + r.max_new_tokens,
+        "tensor_parallel_size": r.tensor_parallel_size,
+        "sleep_mode": r.sleep,
+        "external_launcher": dist.enabled,
+        "seed": config.run.seed + dist.rank // r.tensor_parallel_size,  # the same within a tensor-parallel group
+        "kv_cache_memory_bytes": r.kv_cache_memory_bytes,
+    }
+    if dist.device.type == "cuda":
+        options["gpu_memory_utilization"] = r.gpu_memory_utilization
+    engine = make_engine("vllm", resolve_model_path(source.path), tokenizer, **options)
+    engine.sleep()
+    return engine
 
 
 def _attention(model: ModelConfig, packing: bool, device: torch.device) -> ModelConfig:

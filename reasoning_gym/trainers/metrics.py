@@ -3,6 +3,8 @@
 * ``DIR/metrics.jsonl`` -- every metric of every step (step 0 holds the evaluation before training).
 * ``DIR/tensorboard/`` -- the same scalars as TensorBoard event files (``tensorboard --logdir DIR``), when
   the ``tensorboard`` package (the ``train`` extra) is installed; otherwise a warning, once.
+* a Weights & Biases run (config, every scalar, verdict counts) when ``run.report_to`` includes ``wandb``
+  (:mod:`reasoning_gym.integrations.tracking`).
 * a ``tqdm`` progress bar with the latest reward and held-out accuracy, and a console line per evaluation.
 * ``DIR/reward_curve.png`` -- training reward and held-out accuracy against step (:func:`write_reward_curve`).
 """
@@ -16,7 +18,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +64,10 @@ class MetricsLogger:
             resumed from) are dropped, so the file describes exactly one run.
         quiet: No progress bar and no console lines.
         total_steps: Length of the progress bar (no bar when None).
-        tensorboard: Also write TensorBoard event files to ``output_dir/tensorboard``.
+        tensorboard: Allow TensorBoard event files in ``output_dir/tensorboard`` (when ``report_to`` has it).
+        report_to: ``"tensorboard"``, ``"tensorboard,wandb"``, ``"none"``...; None reads ``run.report_to`` from
+            the run's ``config.json`` in ``output_dir`` (the trainers write it just before), else tensorboard.
+        run_config: The settings the W&B run records (default: that ``config.json``).
     """
 
     def __init__(
@@ -73,11 +78,20 @@ class MetricsLogger:
         quiet: bool = False,
         total_steps: int | None = None,
         tensorboard: bool = True,
+        report_to: str | Sequence[str] | None = None,
+        run_config: dict[str, Any] | None = None,
     ) -> None:
         self.path = Path(output_dir) / "metrics.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.quiet = quiet
+        reporters, run_config = _reporters(self.path.parent, report_to, run_config)
+        tensorboard = tensorboard and "tensorboard" in reporters
         self._writer = _tensorboard_writer(self.path.parent / "tensorboard", resume_step) if tensorboard else None
+        self._wandb = None
+        if "wandb" in reporters:
+            from reasoning_gym.integrations.tracking import WandbRun
+
+            self._wandb = WandbRun(self.path.parent, run_config, resume=resume_step is not None)
         self._bar, self._postfix = None, {}
         if total_steps is not None and not quiet:
             from tqdm.auto import tqdm
@@ -104,6 +118,8 @@ class MetricsLogger:
             for key, value in metrics.items():
                 if key != "step" and isinstance(value, int | float) and math.isfinite(value):
                     self._writer.add_scalar(key, value, step)
+        if self._wandb is not None:
+            self._wandb.log(metrics, step)
         if self.quiet:
             return
         shown = " ".join(f"{k}={metrics[k]:.4g}" for k in CONSOLE_KEYS if k in metrics)
@@ -118,11 +134,30 @@ class MetricsLogger:
             self._bar.write(f"step {step}: {shown}")
 
     def close(self) -> None:
-        """Close the progress bar and flush TensorBoard."""
+        """Close the progress bar, flush TensorBoard and finish the W&B run."""
         if self._bar is not None:
             self._bar.close()
         if self._writer is not None:
             self._writer.close()
+        if self._wandb is not None:
+            self._wandb.finish()
+            self._wandb = None
+
+
+def _reporters(
+    output_dir: Path, report_to: str | Sequence[str] | None, run_config: dict[str, Any] | None
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The reporters to use and the config W&B records, from the arguments or the run's ``config.json``."""
+    from reasoning_gym.integrations.tracking import parse_report_to
+
+    saved: dict[str, Any] = {}
+    config_path = output_dir / "config.json"
+    if (report_to is None or run_config is None) and config_path.is_file():
+        with contextlib.suppress(json.JSONDecodeError):
+            saved = json.loads(config_path.read_text())
+    if report_to is None:
+        report_to = saved.get("run", {}).get("report_to", "tensorboard")
+    return parse_report_to(report_to), run_config if run_config is not None else saved
 
 
 def _tensorboard_writer(log_dir: Path, resume_step: int | None) -> Any:

