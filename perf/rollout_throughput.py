@@ -4,12 +4,14 @@ For each batch size it times the HF engine (transformers ``generate``) on the sa
 prompts from an env, with one warm-up call first, and reports generated tokens per second, the mean
 response length and the wall time per prompt. The vLLM engine is timed the same way when ``vllm`` is
 importable; otherwise its row says that it is not installed and which extra installs it. The table is
-printed last.
+printed, then (last) the vLLM / HF tokens-per-second ratio at the largest batch size, or HF's best rate
+without vLLM.
 
 Usage::
 
     python perf/rollout_throughput.py [--policy tiny|small|FOLDER] [--prompts 32] [--batch-sizes 1 4 16 32]
     python perf/rollout_throughput.py --quick    # 4 prompts, 8 tokens (CI)
+    python perf/rollout_throughput.py --policy SMOLLM2_FOLDER --batch-sizes 32   # in the vLLM venv: HF vs vLLM
 """
 
 from __future__ import annotations
@@ -45,20 +47,22 @@ def time_engine(engine, prompts: list, params: SamplingParams) -> dict[str, floa
     return {"tok_s": tokens / elapsed, "length": tokens / len(samples), "ms_per_prompt": 1000 * elapsed / len(prompts)}
 
 
-def vllm_row(args: argparse.Namespace, prompts: list, params: SamplingParams) -> str:
+def vllm_row(args: argparse.Namespace, prompts: list, params: SamplingParams) -> tuple[str, float | None]:
+    """The vLLM engine's table row and its tokens/s (None when vLLM is not available here)."""
     if importlib.util.find_spec("vllm") is None:
-        return "| vllm | - | not installed: `pip install 'rgym[vllm]'` (the vllm extra) | | |"
-    try:  # vLLM loads the weights from the model folder itself
+        return "| vllm | - | not installed: `pip install 'rgym[vllm]'` (the vllm extra) | | |", None
+    try:  # vLLM loads the weights from the model folder itself; room for the longest prompt plus the response
         engine = make_engine(
-            "vllm", resolve_model_path(args.policy), load_tokenizer(args.policy), batch_size=len(prompts)
-        )
+            "vllm", resolve_model_path(args.policy), load_tokenizer(args.policy), batch_size=len(prompts),
+            max_model_len=1024 + params.max_new_tokens,
+        )  # fmt: skip
     except MissingDependencyError as err:
-        return f"| vllm | - | installed, but the engine is not available: {err} | | |"
+        return f"| vllm | - | installed, but the engine is not available: {err} | | |", None
     try:
         r = time_engine(engine, prompts, params)
     finally:
         engine.close()
-    return f"| vllm | {len(prompts)} | {r['tok_s']:.0f} | {r['length']:.1f} | {r['ms_per_prompt']:.1f} |"
+    return f"| vllm | {len(prompts)} | {r['tok_s']:.0f} | {r['length']:.1f} | {r['ms_per_prompt']:.1f} |", r["tok_s"]
 
 
 def main() -> None:
@@ -81,13 +85,14 @@ def main() -> None:
     prompts = load_prompts(args.env, args.prompts)
     params = SamplingParams(temperature=args.temperature, max_new_tokens=args.max_new_tokens, seed=0)
     model, tokenizer = load_policy(ModelConfig(path=args.policy))
-    rows, best = [], 0.0
+    rows, best, speeds = [], 0.0, {}
     for batch_size in args.batch_sizes:
         r = time_engine(make_engine("hf", model, tokenizer, batch_size=batch_size), prompts, params)
-        best = max(best, r["tok_s"])
+        best, speeds[batch_size] = max(best, r["tok_s"]), r["tok_s"]
         rows.append(f"| hf | {batch_size} | {r['tok_s']:.0f} | {r['length']:.1f} | {r['ms_per_prompt']:.1f} |")
         print(f"hf batch {batch_size}: {r['tok_s']:.0f} tokens/s", flush=True)
-    rows.append(vllm_row(args, prompts, params))
+    row, vllm_speed = vllm_row(args, prompts, params)
+    rows.append(row)
     print(
         f"\nRollout throughput: policy={args.policy} env={args.env} prompts={args.prompts} "
         f"max_new_tokens={args.max_new_tokens} temperature={args.temperature} threads={args.threads}\n"
@@ -95,7 +100,12 @@ def main() -> None:
     print("| engine | batch size | generated tokens/s | mean response tokens | ms per prompt |")
     print("|---|---:|---:|---:|---:|")
     print("\n".join(rows))
-    print(f"\nbest hf generated tokens/s: {best:.0f}")
+    if vllm_speed is None:
+        print(f"\nbest hf generated tokens/s: {best:.0f}")
+        return
+    batch = max(args.batch_sizes)  # vLLM decodes all the prompts at once: compare with HF's largest batch
+    ratio = vllm_speed / speeds[batch]
+    print(f"\nvllm / hf generated tokens/s at batch {batch}: {vllm_speed:.0f} / {speeds[batch]:.0f} = {ratio:.2f}x")
 
 
 if __name__ == "__main__":

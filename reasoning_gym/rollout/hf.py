@@ -10,7 +10,7 @@ second full-vocabulary pass here would only cost memory (a whole generate chunk 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -53,14 +53,27 @@ class HFEngine:
         self.batch_size = batch_size
         self.eos_ids = eos_token_ids(model, tokenizer)
 
-    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[Sample]:
-        """Sample ``params.n`` responses for each prompt; returns them prompt-major."""
+    def generate(
+        self,
+        prompts: Sequence[Prompt],
+        params: SamplingParams,
+        *,
+        on_done: Callable[[list[Sample]], Any] | None = None,
+    ) -> list[Sample]:
+        """Sample ``params.n`` responses for each prompt; returns them prompt-major.
+
+        ``on_done`` receives each chunk's samples as soon as the chunk is generated (e.g. to score them while
+        the next chunk generates).
+        """
         prompt_ids = [encode_prompt(self.tokenizer, p) for p in prompts]
         jobs = [(i, ids) for i, ids in enumerate(prompt_ids) for _ in range(params.n)]
         samples: list[Sample] = []
         with self._seeded(params.seed), self._clean_generation_config():
             for start in range(0, len(jobs), self.batch_size):
-                samples.extend(self._generate_chunk(jobs[start : start + self.batch_size], params))
+                chunk = self._generate_chunk(jobs[start : start + self.batch_size], params)
+                samples.extend(chunk)
+                if on_done is not None:
+                    on_done(chunk)
         return samples
 
     def load_weights(self, state_dict: Mapping[str, torch.Tensor]) -> None:

@@ -39,7 +39,7 @@ import shutil
 import tempfile
 import warnings
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -206,11 +206,20 @@ class VLLMEngine:
     # RolloutEngine
     # ------------------------------------------------------------------------------------------------------
 
-    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[Sample]:
+    def generate(
+        self,
+        prompts: Sequence[Prompt],
+        params: SamplingParams,
+        *,
+        on_done: Callable[[list[Sample]], Any] | None = None,
+    ) -> list[Sample]:
         """Sample ``params.n`` responses for each prompt; returns them prompt-major.
 
+        ``on_done`` receives each prompt's samples as soon as vLLM finishes them, while the others are still
+        decoding (e.g. to score them meanwhile).
+
         Raises:
-            RuntimeError: If the engine was closed.
+            RuntimeError: If the engine was closed, or its weights were freed by :meth:`sleep`.
             ConfigError: If a prompt plus ``max_new_tokens`` does not fit in ``max_model_len``.
         """
         from vllm.inputs import TokensPrompt
@@ -223,6 +232,31 @@ class VLLMEngine:
             )
         self.wake_up(["kv_cache"])
         prompt_ids = [encode_prompt(self.tokenizer, p) for p in prompts]
+        self._check_lengths(prompt_ids, params)
+        requests = [self._request(params, i) for i in range(len(prompts))]
+        inputs = [TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids]
+        done: dict[int, list[Sample]] = {}
+        for index, output in self._outputs(inputs, requests):
+            done[index] = self._samples(index, prompt_ids[index], output)
+            if on_done is not None:
+                on_done(done[index])
+        return [sample for index in range(len(prompts)) for sample in done[index]]
+
+    def _outputs(self, inputs: list[Any], requests: list[Any]) -> Iterator[tuple[int, Any]]:
+        """``(prompt index, RequestOutput)`` in the order vLLM finishes them."""
+        enqueue = getattr(self.llm, "enqueue", None)
+        if enqueue is None:  # an older vLLM: everything at once, in order
+            yield from enumerate(self.llm.generate(inputs, requests, use_tqdm=False))
+            return
+        # Outputs carry the LLM's request counter; the ids enqueue returns may have a suffix after a "-".
+        index = {_counter(r): i for i, r in enumerate(enqueue(inputs, requests, use_tqdm=False))}
+        engine = self.llm.llm_engine
+        while engine.has_unfinished_requests():
+            for output in engine.step():
+                if output.finished:
+                    yield index[_counter(output.request_id)], output
+
+    def _check_lengths(self, prompt_ids: list[list[int]], params: SamplingParams) -> None:
         too_long = [i for i, ids in enumerate(prompt_ids) if len(ids) + params.max_new_tokens > self.max_model_len]
         if too_long:
             i = too_long[0]
@@ -237,39 +271,36 @@ class VLLMEngine:
                 f"VLLMEngine with top_p={params.top_p}: vLLM renormalises the returned log-probs over the nucleus, "
                 "so they exceed the full-distribution log-probs of HFEngine and the trainer by -log(nucleus "
                 "mass). Use top_p=1.0 where sampler and trainer log-probs must agree.",
-                stacklevel=2,
+                stacklevel=3,
             )
-        requests = [
-            self._vllm.SamplingParams(
-                n=params.n,
-                temperature=params.temperature,
-                top_p=params.top_p,
-                top_k=0,
-                max_tokens=params.max_new_tokens,
-                logprobs=0,  # only the sampled token's
-                stop_token_ids=self.eos_ids,
-                detokenize=False,
-                seed=None if params.seed is None else _prompt_seed(params.seed, i, params.n),
-            )
-            for i in range(len(prompts))
-        ]
-        outputs = self.llm.generate(
-            [TokensPrompt(prompt_token_ids=ids) for ids in prompt_ids], requests, use_tqdm=False
+
+    def _request(self, params: SamplingParams, index: int) -> Any:
+        return self._vllm.SamplingParams(
+            n=params.n,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            top_k=0,
+            max_tokens=params.max_new_tokens,
+            logprobs=0,  # only the sampled token's
+            stop_token_ids=self.eos_ids,
+            detokenize=False,
+            seed=None if params.seed is None else _prompt_seed(params.seed, index, params.n),
         )
+
+    def _samples(self, index: int, ids: list[int], output: Any) -> list[Sample]:
         samples = []
-        for index, (ids, output) in enumerate(zip(prompt_ids, outputs)):
-            for completion in sorted(output.outputs, key=lambda c: c.index):
-                response = list(completion.token_ids)
-                samples.append(
-                    Sample(
-                        prompt_index=index,
-                        prompt_ids=ids,
-                        response_ids=response,
-                        text=self.tokenizer.decode(response, skip_special_tokens=True),
-                        logprobs=[entry[token].logprob for token, entry in zip(response, completion.logprobs)],
-                        finish_reason="stop" if response and response[-1] in self.eos_ids else "length",
-                    )
+        for completion in sorted(output.outputs, key=lambda c: c.index):
+            response = list(completion.token_ids)
+            samples.append(
+                Sample(
+                    prompt_index=index,
+                    prompt_ids=ids,
+                    response_ids=response,
+                    text=self.tokenizer.decode(response, skip_special_tokens=True),
+                    logprobs=[entry[token].logprob for token, entry in zip(response, completion.logprobs)],
+                    finish_reason="stop" if response and response[-1] in self.eos_ids else "length",
                 )
+            )
         return samples
 
     def load_weights(self, weights: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
@@ -390,6 +421,11 @@ def _full_tensors(pairs: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]
 
 def _log(message: str) -> None:
     print(f"[reasoning_gym] {message}", flush=True)
+
+
+def _counter(request_id: Any) -> int:
+    """The LLM's request counter in a request id (``"7"`` or an internal ``"7-<suffix>"``)."""
+    return int(str(request_id).split("-")[0])
 
 
 def _prompt_seed(seed: int, index: int, n: int) -> int:

@@ -229,7 +229,7 @@ def _overview(trainers: dict[str, str]) -> str:
         lines.append(f"  {name:<8}{_summary(name)}{default}")
     lines += ["", "options (rgym train ALGORITHM --help lists every flag):"]
     lines.append(f"  {'--env ID':<20}env id to train on; repeat to mix envs")
-    lines.append(f"  {'--decontaminate-against ID ...':<20}drop training problems that overlap these benchmarks")
+    lines.append("  --decontaminate-against ID ...  drop training problems that overlap these benchmark envs")
     for flag, (dotted, kwargs) in SHORTCUTS.items():
         shown = f"{flag} {kwargs['metavar']}" if "metavar" in kwargs else flag
         lines.append(f"  {shown:<20}{kwargs['help']} (--{dotted})")

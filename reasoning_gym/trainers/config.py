@@ -141,6 +141,9 @@ class RolloutConfig:
     dtype)."""
     kv_cache_memory_bytes: int | None = None
     """vLLM: KV cache size in bytes instead of gpu_memory_utilization's sizing (none: 256 MiB on CPUs)."""
+    overlap_scoring: bool | None = None
+    """Score responses as the engine finishes them, while the rest are still generating (none: on when
+    generating on a GPU; on a CPU generation and verifier share the cores, and it measured no faster)."""
 
     def __post_init__(self) -> None:
         check(self.temperature >= 0, f"temperature must be >= 0, got {self.temperature}.")

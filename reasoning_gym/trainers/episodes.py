@@ -18,10 +18,11 @@ prompt string becomes one user message), so envs written against plain Gymnasium
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import queue
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,6 +281,22 @@ class Scorer:
         for _ in range(max(num_workers, 1)):
             self._envs.put([m() for m in makers])
         self._pool = ThreadPoolExecutor(num_workers, thread_name_prefix="score") if num_workers else None
+        self._background: ThreadPoolExecutor | None = None  # submit()'s thread when there is no pool
+
+    def submit(self, episodes: Sequence[Episode]) -> Future:
+        """Score ``episodes`` in the background (while more are being generated); the future holds no value.
+
+        Uses the worker threads, or one background thread when ``num_workers`` is 0; the math and code
+        verifiers grade in worker processes, so background scoring really runs beside generation.
+        """
+        if self._pool is None and self._background is None:
+            self._background = ThreadPoolExecutor(1, thread_name_prefix="score")
+        return (self._pool or self._background).submit(self.score_sequentially, list(episodes))
+
+    def score_sequentially(self, episodes: Sequence[Episode]) -> None:
+        """Score ``episodes`` one after the other in the calling thread."""
+        for episode in episodes:
+            self._score_one(episode)
 
     def score(self, episodes: Sequence[Episode]) -> None:
         """Fill in ``reward``, ``status`` and ``info`` of each episode (whose ``sample`` must be set)."""
@@ -306,20 +323,42 @@ class Scorer:
 
     def close(self) -> None:
         """Stop the threads and close every env copy."""
-        if self._pool is not None:
-            self._pool.shutdown()
+        for pool in (self._pool, self._background):
+            if pool is not None:
+                pool.shutdown()
         while not self._envs.empty():
             for env in self._envs.get():
                 env.close()
 
 
-def sample_episodes(engine: RolloutEngine, prompts: Sequence[Episode], params: SamplingParams) -> list[Episode]:
+def sample_episodes(
+    engine: RolloutEngine,
+    prompts: Sequence[Episode],
+    params: SamplingParams,
+    *,
+    on_done: Callable[[list[Episode]], Any] | None = None,
+) -> list[Episode]:
     """Sample ``params.n`` responses per prompt episode; returns one episode per sample, prompt-major.
 
     Samples of one prompt share its ``key`` and ``group``, which is what group-baseline estimators need.
+    ``on_done`` receives episodes as soon as the engine finishes them (engines whose ``generate`` takes an
+    ``on_done`` callback report early; others once, at the end); the same objects are returned.
     """
-    samples = engine.generate([p.messages for p in prompts], params)
-    return [dataclasses.replace(prompts[s.prompt_index], sample=s) for s in samples]
+    made: dict[int, Episode] = {}
+
+    def finished(samples: list[Sample]) -> None:
+        episodes = [dataclasses.replace(prompts[s.prompt_index], sample=s) for s in samples]
+        made.update({id(s): e for s, e in zip(samples, episodes)})
+        if on_done is not None and episodes:
+            on_done(episodes)
+
+    messages = [p.messages for p in prompts]
+    if on_done is not None and "on_done" in inspect.signature(engine.generate).parameters:
+        samples = engine.generate(messages, params, on_done=finished)
+    else:
+        samples = engine.generate(messages, params)
+        finished(samples)
+    return [made[id(s)] for s in samples]
 
 
 def response_logprobs_of(episodes: Sequence[Episode], width: int) -> torch.Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -92,11 +93,19 @@ def rollout(
     seed = run.dist.rollout_seed(run.config.run.seed, step, group=group)
     params = SamplingParams(0.0 if greedy else r.temperature, r.top_p, r.max_new_tokens, n=n, seed=seed)
     shard = prompts[group * len(prompts) // groups : (group + 1) * len(prompts) // groups]
+    pending: list[Future] = []
+    # Finished responses go to the verifier while the rest are generating (a tensor-parallel group's ranks
+    # sample the same responses: its first rank alone scores and keeps them).
+    overlap = run.device.type == "cuda" if r.overlap_scoring is None else r.overlap_scoring
+    early = (lambda episodes: pending.append(run.scorer.submit(episodes))) if overlap and first else None
     with generation(run, times):
-        local = sample_episodes(run.engine, shard, params)
-    local = local if first else []  # a tensor-parallel group's ranks sampled the same; its first rank keeps them
-    with timed(times, "time/score"):
-        run.scorer.score(local)
+        local = sample_episodes(run.engine, shard, params, on_done=early)
+    local = local if first else []
+    with timed(times, "time/score"):  # what scoring adds after generation ends
+        if early is None:
+            run.scorer.score(local)
+        for future in pending:
+            future.result()  # re-raises a scoring error
         return run.dist.gather(local)
 
 

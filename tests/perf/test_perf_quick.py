@@ -33,6 +33,7 @@ SCRIPTS: list[tuple[str, str, Callable[[tuple[str, ...]], bool] | None]] = [
     ("verifier_throughput.py", rf"ratio \(verify_math_batch warm / plain math-verify\): {NUMBER}x", None),
     ("code_throughput.py", rf"ratio fresh/pool \(median\): {NUMBER}x", None),
     ("gpu_check.py", rf"gpu check finished in {NUMBER} s", None),
+    ("score_overlap.py", rf"scoring overlap saves -?{NUMBER}% of generate \+ score \(-?{NUMBER} s per rollout\)", None),
 ]
 #: Extra arguments of a script's quick run.
 EXTRA_ARGS = {"gpu_check.py": ["--device", "cpu"]}

@@ -152,6 +152,15 @@ class TestUntiedModel:
         samples = engine.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=8, seed=2))
         assert max_error(samples, forward_logprobs(model, samples, 1.0)) < TOL
 
+    def test_on_done_reports_each_prompt_as_vllm_finishes_it(self, engine):
+        params = SamplingParams(temperature=1.0, max_new_tokens=12, n=2, seed=5)
+        seen = []
+        samples = engine.generate(PROMPTS, params, on_done=seen.append)
+        assert len(seen) == len(PROMPTS) and all(len(chunk) == 2 for chunk in seen)  # a prompt's n samples together
+        assert {id(s) for chunk in seen for s in chunk} == {id(s) for s in samples}
+        assert [s.prompt_index for s in samples] == [0, 0, 1, 1, 2, 2]  # still returned prompt-major
+        assert [s.response_ids for s in engine.generate(PROMPTS, params)] == [s.response_ids for s in samples]
+
     def test_only_one_engine_may_be_open_per_process(self, engine, tiny):
         path, _, tokenizer = tiny
         with pytest.raises(ConfigError, match="close"):

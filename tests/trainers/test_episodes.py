@@ -143,3 +143,44 @@ def test_env_kwargs_an_env_does_not_take_are_a_config_error():
     with pytest.raises(ConfigError, match=re.escape("set --env.kwargs (or --eval.kwargs) to arguments it takes")):
         make_env("rg/Arithmetic-v0", {"colour": "red"})
     assert accepts_split(make_env("rg/Arithmetic-v0")) and not accepts_split(CountingEnv())
+
+
+class ChunkedEngine:
+    """Answers each prompt with its own number, in chunks of 2, reporting each chunk as it is done."""
+
+    def __init__(self, log):
+        self.log, self.tokenizer = log, None
+
+    def generate(self, prompts, params, *, on_done=None):
+        samples = []
+        for start in range(0, len(prompts), 2):
+            chunk = [Sample(i, [1], [2], prompts[i][0]["content"].split()[1].rstrip("."), None, "stop")
+                     for i in range(start, min(start + 2, len(prompts)))]  # fmt: skip
+            self.log.append(("generated", len(chunk)))
+            samples += chunk
+            if on_done is not None:
+                on_done(chunk)
+        return samples
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_scoring_overlaps_generation_and_scores_the_returned_episodes(workers):
+    from reasoning_gym.rollout import SamplingParams
+    from reasoning_gym.trainers.episodes import sample_episodes
+
+    log, futures = [], []
+    source, scorer = PromptSource(CountingEnv(size=10), seed=0), Scorer(lambda: CountingEnv(size=10), workers)
+    prompts = source.next_batch(5)
+
+    def early(episodes):
+        log.append(("submitted", len(episodes)))
+        futures.append(scorer.submit(episodes))
+
+    episodes = sample_episodes(ChunkedEngine(log), prompts, SamplingParams(), on_done=early)
+    for future in futures:
+        future.result()
+    scorer.close()
+    # Each chunk went to the scorer before the next one was generated.
+    assert log == [("generated", 2), ("submitted", 2), ("generated", 2), ("submitted", 2), ("generated", 1),
+                   ("submitted", 1)]  # fmt: skip
+    assert [e.reward for e in episodes] == [1.0] * 5 and [e.key for e in episodes] == [p.key for p in prompts]
