@@ -116,7 +116,7 @@ def build_model(shape: str, out: Path, *, layers: int | None, quick: bool, devic
     if layers is not None:
         config.num_hidden_layers = layers
     if quick:  # the same architecture, scaled down to run anywhere in seconds
-        config.update({"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
+        config.update({"hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4,
                        "num_key_value_heads": 2, "num_hidden_layers": 2, "vocab_size": 2048})  # fmt: skip
     if getattr(config, "layer_types", None):  # one entry per block: keep it in step with the block count
         config.layer_types = config.layer_types[: config.num_hidden_layers]
@@ -229,6 +229,56 @@ def report(label: str, config: Any, rows: list[dict[str, float]], gpu_gib: float
     return summary, f"| {label} | {config.rollout.max_new_tokens} | {rollout} | {', '.join(phases)} |"
 
 
+def vllm_check(folder: Path, tokens: int, prompts: int, device: str) -> list[str]:
+    """The colocated vLLM engine, when vLLM imports: start-up, sleep, streamed sync, generate, wake/sleep.
+
+    One generate at ``tokens`` tokens; the device memory in use after each stage (``torch.cuda.mem_get_info``:
+    vLLM's allocator is not torch's, so ``max_memory_allocated`` does not see it).
+    """
+    from reasoning_gym.errors import MissingDependencyError
+    from reasoning_gym.models.loading import load_tokenizer
+    from reasoning_gym.rollout.vllm import VLLMEngine, import_vllm
+
+    try:
+        import_vllm()
+    except MissingDependencyError as err:
+        return [f"vLLM section skipped: {str(err).split('. ')[0]}."]
+    from transformers import AutoModelForCausalLM
+
+    def used() -> float:
+        if not device.startswith("cuda"):
+            return float("nan")
+        free, total = torch.cuda.mem_get_info()
+        return (total - free) / 2**30
+
+    rows, start = [], time.perf_counter()
+    engine = VLLMEngine(folder, load_tokenizer(str(folder)), batch_size=prompts, max_model_len=2048 + tokens,
+                        gpu_memory_utilization=0.5, sleep_mode=True, kv_cache_memory_bytes=None)  # fmt: skip
+    rows.append(("start-up", time.perf_counter() - start, used()))
+    start = time.perf_counter()
+    engine.sleep()
+    rows.append(("sleep (weights and KV cache freed)", time.perf_counter() - start, used()))
+    policy = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16).to(device)
+    start = time.perf_counter()
+    engine.load_weights((name, tensor.detach().clone()) for name, tensor in policy.state_dict().items())
+    rows.append(("wake weights + streamed sync", time.perf_counter() - start, used()))
+    del policy
+    start = time.perf_counter()
+    params = SamplingParams(temperature=0.6, max_new_tokens=tokens, seed=0)
+    samples = engine.generate([[{"role": "user", "content": f"Count to {i}."}] for i in range(prompts)], params)
+    seconds = time.perf_counter() - start
+    generated = sum(len(s.response_ids) for s in samples)
+    rows.append((f"generate {prompts} x {tokens} tokens ({generated / seconds:.0f} tokens/s)", seconds, used()))
+    start = time.perf_counter()
+    engine.sleep()
+    engine.wake_up()
+    engine.sleep()
+    rows.append(("sleep, wake, sleep", time.perf_counter() - start, used()))
+    engine.close()
+    lines = ["| vLLM stage | seconds | device memory in use (GiB) |", "|---|---:|---:|"]
+    return lines + [f"| {stage} | {s:.2f} | {gib:.2f} |" for stage, s, gib in rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="cuda (default) or cpu")
@@ -245,10 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    lines, phase_lines, dump, start = [], [], [], time.perf_counter()
+    lines, phase_lines, dump, start, vllm_lines = [], [], [], time.perf_counter(), []
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         root = Path(tmp)
         small = build_model("qwen2.5-1.5b", root / "m1.5b", layers=None, quick=args.quick, device=args.device)
+        try:  # first, on an empty GPU: the engine checks its memory share against what is free
+            vllm_lines = vllm_check(small, lengths[-1], args.prompts, args.device)
+        except Exception as err:  # noqa: BLE001 - the training check below must still run and report
+            vllm_lines = [f"vLLM section failed: {type(err).__name__}: {err}"]
         shapes = {"1.5b": (small, "paper-1.5b"), "7b": (None, "paper-7b-small-critic")}
         for name in [args.only] if args.only else ["1.5b", "7b"]:
             policy, preset = shapes[name]
@@ -273,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     print("comparable with the planner's HF rollout)\n")
     print("| model | response tokens | rollout | phases |\n|---|---:|---|---|")
     print("\n".join(phase_lines))
+    print("\n" + "\n".join(vllm_lines))
     if args.json:
         Path(args.json).write_text(json.dumps(dump, indent=1, default=float))
     print(f"\ngpu check finished in {time.perf_counter() - start:.0f} s")

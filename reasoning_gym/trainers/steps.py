@@ -135,8 +135,9 @@ def generation(run: Run, times: dict[str, float]) -> Iterator[None]:
             with timed(times, "time/generate"):
                 yield
         finally:
-            run.engine.sleep()
-            run.engine_stale = run.engine_stale or bool(run.engine.asleep)
+            if hasattr(run.engine, "sleep"):  # engines with a sleep mode (any RolloutEngine is welcome here)
+                run.engine.sleep()
+            run.engine_stale = run.engine_stale or bool(getattr(run.engine, "asleep", ()))
         return
     with timed(times, "time/generate"), run.dist.unsharded(run.policy):
         yield
