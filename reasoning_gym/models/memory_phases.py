@@ -108,13 +108,9 @@ class Setup:
             if shape is not None and shape.approximate:
                 notes.append(f"{role} model type {shape.model_type!r} is counted with the Llama layout (approximate).")
         if self.config.rollout.engine == "vllm":
-            if getattr(self.config.rollout, "gpu_memory_utilization", None) is None:
-                notes.append(
-                    "vLLM is counted as its weights plus the KV cache of the rank's rows only; by default vLLM "
-                    "reserves gpu_memory_utilization (0.9) of the GPU, which this plan does not model."
-                )
-            else:
-                notes.append("vLLM is counted as its gpu_memory_utilization share of the GPU in every phase.")
+            when = "while it generates and syncs (it sleeps while the policy trains)" if _sleeps(self) else (
+                "in every phase (no sleep mode)")  # fmt: skip
+            notes.append(f"vLLM is counted as its gpu_memory_utilization share of the GPU {when}.")
         return notes
 
     def summary(self) -> list[str]:
@@ -230,19 +226,27 @@ def phase_peaks(s: Setup) -> tuple[dict[str, int], dict[str, int], int]:
     parts["unsharded_weights"] = sum(policy_gathered.values())
     # After a pass without backward the trainer re-shards the root (Distributed.reshard), so nothing gathered
     # outlives its phase.
-    persistent += _engine(s, parts, c)
-    _rollout(s, parts, phases, persistent, c)
+    engine = _engine(s, parts, c)
+    _rollout(s, parts, phases, persistent + engine, c)
+    persistent += 0 if _sleeps(s) else engine  # a sleeping engine frees its share while the policy trains
     _old_logprobs(s, phases, persistent, c, policy_gathered)
     if s.critic is not None:
         _critic(s, parts, phases, persistent)
     _actor(s, parts, phases, persistent + sum(policy_gathered.values()))
-    if config.rollout.engine == "vllm":  # every rank gathers the full weights to reload vLLM's copy
-        phases["weight_sync"] = persistent + s.policy.params() * dtype_bytes(s.weights)
+    if config.rollout.engine == "vllm":  # streamed: one full tensor (and its cast) at a time, engine awake
+        largest = s.policy.largest_param()
+        phases["weight_sync"] = persistent + (0 if not _sleeps(s) else engine) + largest * (
+            dtype_bytes(s.weights) + c)  # fmt: skip
     return parts, phases, host
 
 
+def _sleeps(s: Setup) -> bool:
+    """Whether the vLLM engine frees its memory between generations (sleep mode exists on GPUs only)."""
+    return s.config.rollout.engine == "vllm" and bool(getattr(s.config.rollout, "sleep", False)) and s.device == "cuda"
+
+
 def _engine(s: Setup, parts: dict[str, int], c: int) -> int:
-    """VLLM holds its share of the GPU through every phase (the HF engine samples from the policy itself)."""
+    """VLLM's share of the GPU (the HF engine samples from the policy itself: none)."""
     r = s.config.rollout
     if r.engine != "vllm":
         return 0
@@ -258,8 +262,8 @@ def _engine(s: Setup, parts: dict[str, int], c: int) -> int:
 
 def _rollout(s: Setup, parts: dict[str, int], phases: dict[str, int], persistent: int, c: int) -> None:
     r = s.config.rollout
-    # Distributed.unsharded gathers the whole policy for generation, whichever engine samples.
-    parts["rollout_weights"] = c * s.policy.params() if s.wrapped else 0
+    # For the HF engine Distributed.unsharded gathers the whole policy; vLLM samples from its own copy.
+    parts["rollout_weights"] = c * s.policy.params() if s.wrapped and r.engine == "hf" else 0
     extra = 0
     if r.engine == "hf":
         batch = min(r.batch_size, s.per_rank(s.rows))

@@ -189,11 +189,18 @@ def test_ppo_critic_reads_responses_and_sppo_critic_only_prompts() -> None:
     assert ppo.parts["critic_activations"] > sppo_plan.parts["critic_activations"]
 
 
-def test_vllm_share_is_counted_in_every_phase() -> None:
-    hf, vllm = plan(sppo(), gpus=4), plan(sppo(**{"rollout.engine": "vllm"}), gpus=4)
-    assert vllm.parts["vllm_engine"] > 0 and "weight_sync" in vllm.phases
-    assert vllm.phases["actor_update"] > hf.phases["actor_update"]
-    assert any("vLLM" in note for note in vllm.notes)
+def test_a_sleeping_vllm_engine_is_counted_only_while_it_generates_and_syncs() -> None:
+    hf = plan(sppo(), gpus=4)
+    awake = plan(sppo(**{"rollout.engine": "vllm", "rollout.sleep": False}), gpus=4)
+    asleep = plan(sppo(**{"rollout.engine": "vllm"}), gpus=4)  # sleep mode is on by default
+    share = awake.parts["vllm_engine"]
+    assert share == int(0.5 * 80 * 2**30) and "weight_sync" in awake.phases
+    assert awake.phases["actor_update"] - hf.phases["actor_update"] == share  # held through training
+    assert asleep.phases["actor_update"] == hf.phases["actor_update"]  # freed while the policy trains
+    assert asleep.phases["rollout"] >= share and asleep.phases["weight_sync"] >= share
+    # vLLM samples from its own copy: no gathered policy in the rollout, unlike the HF engine.
+    assert asleep.parts["rollout_weights"] == 0 < hf.parts["rollout_weights"]
+    assert any("sleeps while the policy trains" in note for note in asleep.notes)
 
 
 @pytest.mark.parametrize("param_dtype", ["auto", "float32", "bfloat16", None])
