@@ -51,7 +51,7 @@ def _old_sync(engine: Any, model: Any) -> None:
 
     from safetensors.torch import save_file
 
-    from reasoning_gym.rollout import vllm as vllm_engine
+    from reasoning_gym.rollout.vllm_support import shutdown
 
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}  # every rank's full copy
     if not engine.tied_embeddings:
@@ -70,7 +70,7 @@ def _old_sync(engine: Any, model: Any) -> None:
             tensors[name] = tensor.contiguous()
     save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
     engine.llm = None
-    vllm_engine._shutdown(engine._resources.pop("llm"))
+    shutdown(engine._resources.pop("llm"))
     engine._set_llm(engine._build_llm(folder))
 
 

