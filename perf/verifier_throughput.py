@@ -7,7 +7,11 @@ Three rows are measured:
 1. plain ``math_verify`` in this process: ``verify(parse("$" + answer + "$"), parse(solution))``,
    the common way to call it (the gold is wrapped in ``$...$`` so that it is read as LaTeX);
 2. ``reasoning_gym.verifiers.verify_math_batch``, first call, timed including the worker-pool start-up;
-3. the same function called a second time (warm).
+3. the same function called a second time (warm);
+
+then the same solutions against the next problem's gold (shifted), the start-up time of a fresh pool, and with
+``--tables`` the accuracy on the grading tables of ``tests/verifiers`` (ours in both extraction modes, plain
+math-verify, tuning and held-out rows).
 
 The data directory is taken from the ``REASONING_GYM_DATA_DIR`` environment variable and defaults to
 ``../shared/data`` relative to the repository root.
@@ -201,6 +205,59 @@ def measure_batch(
     return Measurement(label, len(answers), seconds, correct, timeouts)
 
 
+def measure_pool_startup(workers: int | None, repeats: int = 3) -> list[float]:
+    """Seconds from creating a fresh verifier pool to all its workers being ready (imports included).
+
+    Each worker is its own interpreter (``python -m reasoning_gym.verifiers.worker``) that imports sympy and
+    math-verify and grades a few warm-up pairs before it reports ready; the pools share nothing, so every
+    repeat starts from scratch.
+    """
+    from reasoning_gym.verifiers.pool import _PRELOAD, _WARM_UP, DeadlinePool
+
+    size = workers or os.cpu_count() or 1
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pool = DeadlinePool(size, preload=_PRELOAD, warm_up=_WARM_UP)
+        times.append(time.perf_counter() - start)
+        pool.shutdown()
+    return times
+
+
+def table_accuracy() -> list[str]:
+    """Accuracy of ``score_math`` (both extraction modes) and of plain math-verify on the grading tables."""
+    import logging
+
+    import math_verify
+
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "verifiers"))
+    from grading_cases import TUNING
+    from heldout_cases import HELD_OUT, HELD_OUT_LATE
+
+    from reasoning_gym.verifiers.math_answer import score_math
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+
+    def plain(response: str, gold: str) -> float:
+        try:
+            return float(bool(math_verify.verify(math_verify.parse("$" + gold + "$"), math_verify.parse(response))))
+        except Exception:  # an error is a rejected answer here
+            return 0.0
+
+    lines = ["| table | rows | ours strict | ours flexible | plain math-verify (vs strict) | our false accepts |",
+             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, rows in (("tuning", TUNING), ("held-out 1", HELD_OUT), ("held-out 2", HELD_OUT_LATE)):
+        strict = [score_math(r, g, extraction="strict").reward for r, g, *_ in rows]
+        flexible = [score_math(r, g, extraction="flexible").reward for r, g, *_ in rows]
+        ok_s = sum(v == row[2] for v, row in zip(strict, rows))
+        ok_f = sum(v == row[3] for v, row in zip(flexible, rows))
+        ok_mv = sum(plain(row[0], row[1]) == row[2] for row in rows)
+        false_accepts = sum(v == 1.0 and row[2] == 0.0 for v, row in zip(strict, rows))
+        n = len(rows)
+        lines.append(f"| {name} | {n} | {ok_s / n:.1%} | {ok_f / n:.1%} | {ok_mv / n:.1%} | {false_accepts} |")
+    return lines
+
+
 def format_table(rows: Sequence[Measurement]) -> str:
     """Render the measurements as a markdown table."""
     lines = [
@@ -243,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-verdict deadline for verify_math_batch in seconds (default: 10)",
     )
     parser.add_argument("--quick", action="store_true", help="only the first 20 problems (CI)")
+    parser.add_argument(
+        "--tables", action="store_true", help="also print the accuracy on the grading tables (tuning and held-out)"
+    )
     return parser
 
 
@@ -264,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"data: {path} ({len(answers)} problems), CPUs: {os.cpu_count()}, ", end="")
     print(f"workers: {args.workers if args.workers is not None else 'default'}, timeout_s: {args.timeout_s}")
 
+    startup = measure_pool_startup(args.workers, repeats=1 if args.quick else 3)
     plain = measure_plain_math_verify(solutions, answers)
     batch_args = (solutions, answers, args.workers, args.timeout_s)
     cold = measure_batch(verify_math_batch, "verify_math_batch (1st call, incl. pool start)", *batch_args)
@@ -288,6 +349,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print('Note: plain math-verify parses the gold as parse("$" + answer + "$") and the solution as-is,')
     print("after one untimed warm-up call; its timeouts are math-verify's own signal-based 5 s limits,")
     print("counted from its log warnings.")
+    runs, median = ", ".join(f"{t:.2f}" for t in startup), sorted(startup)[len(startup) // 2]
+    print(f"pool start-up (fresh workers, imports included): median {median:.2f} s ({runs})")
+    if args.tables:
+        print()
+        print("\n".join(table_accuracy()))
     print(f"ratio (verify_math_batch warm / plain math-verify): {warm.rate / plain.rate:.2f}x")
     return 0
 

@@ -1,4 +1,4 @@
-"""The ``rgym`` command line: list and inspect environments, grade answers, train, evaluate.
+"""The ``rgym`` command line: list and inspect environments, grade answers, export, check overlap, train, evaluate.
 
 Each sub-command only parses arguments and calls the library; heavy imports happen inside the command.
 """
@@ -56,6 +56,57 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.correct else 1
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from reasoning_gym.integrations.export import export_env
+
+    path, count = export_env(
+        args.env_id,
+        args.output,
+        fmt=args.format,
+        split=args.split,
+        limit=args.limit,
+        env_kwargs=_parse_kwargs(args.kwarg),
+    )
+    print(f"Wrote {count} problems of {args.env_id} to {path} ({args.format}).")
+    return 0
+
+
+def _cmd_contamination(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reasoning_gym.integrations.contamination import contamination_report
+
+    report = contamination_report(
+        args.train_envs,
+        args.against,
+        n=args.ngram,
+        max_doc_freq=None if args.max_doc_freq == 0 else args.max_doc_freq,
+        min_coverage=args.min_coverage,
+    )
+    print(report.to_text(max_pairs=args.max_pairs))
+    if args.markdown:
+        Path(args.markdown).write_text(report.to_markdown() + "\n", encoding="utf-8")
+        print(f"\nWrote {args.markdown}")
+    return 0
+
+
+def _user_errors(name: str, command):
+    """Run ``command``; a mistake (unknown id, bad value, missing extra) is one message and exit status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        from reasoning_gym.errors import ReasoningGymError
+
+        try:
+            return command(args)
+        except ReasoningGymError as err:
+            if args.debug:
+                raise
+            print(f"rgym {name}: error: {err}", file=sys.stderr)
+            return 2
+
+    return run
+
+
 def _parse_kwargs(pairs: Sequence[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for pair in pairs:
@@ -98,6 +149,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", required=True)
     p.add_argument("--timeout-s", type=float, default=10.0)
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("export", help="write an env's problems as verl's parquet dataset or JSON Lines")
+    p.add_argument("env_id")
+    p.add_argument("--format", choices=("verl", "jsonl"), default="verl", help="verl (parquet) or jsonl")
+    p.add_argument("--output", required=True, help="the file to write (.parquet for verl, .jsonl for jsonl)")
+    p.add_argument("--split", default=None, help="train or test, for envs that take a split")
+    p.add_argument("--limit", type=int, default=None, help="only the first N problems (procedural envs: 1000)")
+    p.add_argument("--kwarg", action="append", default=[], metavar="KEY=VALUE", help="env keyword argument")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    p.set_defaults(func=_user_errors("export", _cmd_export))
+
+    p = sub.add_parser("contamination", help="find training problems that overlap benchmark problems")
+    p.add_argument("train_envs", nargs="+", metavar="TRAIN_ENV")
+    p.add_argument("--against", nargs="+", required=True, metavar="BENCH_ENV", help="benchmark env ids")
+    p.add_argument("--ngram", type=int, default=13, help="words per n-gram (default 13)")
+    p.add_argument("--max-doc-freq", type=int, default=10, help="ignore n-grams in more texts than this (0: keep all)")
+    p.add_argument("--min-coverage", type=float, default=0.0, help="keep n-gram pairs from this coverage on")
+    p.add_argument("--max-pairs", type=int, default=20, help="pairs printed per train/benchmark pair (0: all)")
+    p.add_argument("--markdown", default=None, metavar="FILE", help="also write the report as Markdown")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    p.set_defaults(func=_user_errors("contamination", _cmd_contamination))
 
     sub.add_parser("train", help="train a policy (rgym train --help)", add_help=False)
     sub.add_parser("eval", help="evaluate a model on a benchmark suite (rgym eval --help)", add_help=False)

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reasoning_gym"
-FLOORS = {"envs": 0, "verifiers": 0, "models": 1, "rollout": 2, "trainers": 3, "benchmarks": 4, "cli": 5}
+FLOORS = {
+    "envs": 0,
+    "verifiers": 0,
+    "models": 1,
+    "integrations": 1,  # verl/TRL/W&B bridges: envs and verifiers only, so trainers and benchmarks can use them
+    "rollout": 2,
+    "trainers": 3,
+    "benchmarks": 4,
+    "cli": 5,
+}
 
 
 def imported_subpackages(path: Path) -> set[str]:

@@ -11,7 +11,7 @@ from reasoning_gym.benchmarks.store import precheck_settings
 from reasoning_gym.benchmarks.suites import Suite, check_registered, get_suite
 from reasoning_gym.errors import ConfigError, unknown_name
 
-__all__ = ["BACKENDS", "evaluate", "evaluate_policy"]
+__all__ = ["BACKENDS", "evaluate", "evaluate_policy", "report_to_wandb"]
 
 #: Rollout backends of ``rgym eval --backend`` (both through :func:`reasoning_gym.rollout.make_engine`).
 BACKENDS = ("hf", "vllm")
@@ -27,6 +27,7 @@ def evaluate(
     top_p: float | None = None,
     max_tokens: int | None = None,
     limit: int | None = None,
+    extraction: str | None = None,
     backend: str = "hf",
     seed: int = 0,
     batch_size: int = 64,
@@ -34,6 +35,7 @@ def evaluate(
     dtype: str = "auto",
     trust_remote_code: bool = False,
     progress: bool = True,
+    report_to: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a model on a suite and write ``results.json``, ``samples.jsonl`` and the reports.
 
@@ -51,6 +53,8 @@ def evaluate(
         top_p: Nucleus threshold (default: the suite's).
         max_tokens: Maximum new tokens (default: the suite's).
         limit: Only the first ``limit`` problems of each benchmark.
+        extraction: Answer extraction of the main metrics, ``"strict"`` or ``"flexible"`` (default: each env's
+            own); both modes are reported side by side in ``results["benchmarks"][name]["extraction"]``.
         backend: ``"hf"`` (transformers) or ``"vllm"`` (needs the ``vllm`` extra).
         seed: Run seed.
         batch_size: Sequences per generation call.
@@ -58,10 +62,15 @@ def evaluate(
         dtype: ``"auto"`` (bfloat16 on CUDA, float32 on CPU), ``"float32"`` or ``"bfloat16"``.
         trust_remote_code: Allow model code from the hub folder to run.
         progress: Show a progress bar.
+        report_to: ``"wandb"`` also logs the settings, every metric and the verdict counts to a W&B run in
+            ``output_dir`` (needs the ``wandb`` extra); ``None`` or ``"none"``: only the files.
 
     Returns:
         The content of ``results.json``.
     """
+    from reasoning_gym.integrations.tracking import parse_report_to
+
+    reporters = parse_report_to(report_to, allowed=("wandb",))  # a typo fails before any work
     suite = get_suite(suite) if isinstance(suite, str) else suite
     check_registered(suite)  # before spending minutes on loading a model
     if backend not in BACKENDS:
@@ -73,6 +82,7 @@ def evaluate(
         top_p=top_p,
         max_tokens=max_tokens,
         limit=limit,
+        extraction=extraction,
         seed=seed,
         batch_size=batch_size,
         backend=backend,
@@ -80,7 +90,25 @@ def evaluate(
     if output_dir is not None:  # refuse a mismatched resume before spending minutes on loading a model
         precheck_settings(Path(output_dir), run_identity(suite, settings, model))
     engine, model_info = _load_engine(model, backend, device, dtype, batch_size, trust_remote_code)
-    return run_suite(engine, suite, settings, model_info=model_info, output_dir=output_dir, progress=progress)
+    results = run_suite(engine, suite, settings, model_info=model_info, output_dir=output_dir, progress=progress)
+    if "wandb" in reporters:
+        report_to_wandb(results, output_dir)
+    return results
+
+
+def report_to_wandb(results: dict[str, Any], output_dir: str | Path | None) -> None:
+    """Log an evaluation to a W&B run: its settings as the config, every metric and each benchmark's verdict counts."""
+    from reasoning_gym.benchmarks.runner import scalar_metrics
+    from reasoning_gym.integrations.tracking import WandbRun
+
+    config = {k: results[k] for k in ("suite", "settings", "model", "versions", "seed") if k in results}
+    metrics = scalar_metrics(results)
+    for name, bench in results["benchmarks"].items():
+        metrics.update({f"eval/{name}/verdict/{status}": n for status, n in bench["status_counts"].items()})
+    run = WandbRun(Path(output_dir or "."), config, job_type="eval")
+    run.log(metrics, step=0)
+    run.summarize(metrics)
+    run.finish()
 
 
 def _load_engine(model: str, backend: str, device: str, dtype: str, batch_size: int, trust_remote_code: bool):
@@ -124,6 +152,7 @@ def evaluate_policy(
     top_p: float | None = None,
     max_tokens: int | None = None,
     limit: int | None = None,
+    extraction: str | None = None,
     seed: int = 0,
     batch_size: int = 64,
     model_name: str | None = None,
@@ -153,6 +182,8 @@ def evaluate_policy(
         top_p: Nucleus threshold (default: the suite's).
         max_tokens: Maximum new tokens (default: the suite's).
         limit: Only the first ``limit`` problems of each benchmark.
+        extraction: Answer extraction of the main metrics, ``"strict"`` or ``"flexible"`` (default: each env's
+            own); both modes are reported side by side in ``results["benchmarks"][name]["extraction"]``.
         seed: Run seed.
         batch_size: Sequences per generation call.
         model_name: Name recorded as the model path (default: the model config's ``_name_or_path``).
@@ -174,6 +205,7 @@ def evaluate_policy(
         top_p=top_p,
         max_tokens=max_tokens,
         limit=limit,
+        extraction=extraction,
         seed=seed,
         batch_size=batch_size,
         backend=f"in-process:{type(engine).__name__}",

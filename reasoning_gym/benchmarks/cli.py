@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-p", type=float, default=None, help="nucleus threshold (default: the suite's)")
     p.add_argument("--max-tokens", type=int, default=None, help="max new tokens (default: the suite's)")
     p.add_argument("--limit", type=int, default=None, help="only the first L problems of each benchmark")
+    p.add_argument(
+        "--extraction",
+        choices=("strict", "flexible"),
+        default=None,
+        help="answer extraction of the main metrics for math envs (default: each env's own, strict); "
+        "the report shows both modes side by side",
+    )
     p.add_argument("--backend", default="hf", help="rollout engine: hf (default) or vllm (needs rgym[vllm])")
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--batch-size", type=int, default=64, help="sequences per generation call (default 64)")
@@ -42,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="auto", help="auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16")
     p.add_argument("--trust-remote-code", action="store_true", help="allow model code from the hub folder to run")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--report-to", default=None, metavar="NAME", help="wandb: also log to a W&B run in --output (rgym[wandb])"
+    )
     p.add_argument("--list-suites", action="store_true", help="list the built-in suites and exit")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one message")
     return p
@@ -82,6 +92,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         max_tokens=args.max_tokens,
         limit=args.limit,
+        extraction=args.extraction,
         backend=args.backend,
         seed=args.seed,
         batch_size=args.batch_size,
@@ -89,6 +100,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         trust_remote_code=args.trust_remote_code,
         progress=not args.no_progress,
+        report_to=args.report_to,
     )
     print(render_markdown(results).split("\n## Provenance")[0].rstrip())
     print(f"\nWrote {args.output}/results.json, samples.jsonl, report.md, report.png")

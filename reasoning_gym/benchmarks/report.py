@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reasoning_gym.benchmarks.extraction import extraction_lines
 from reasoning_gym.benchmarks.store import settings_differences, write_text_atomic
 from reasoning_gym.errors import ConfigError
 from reasoning_gym.verifiers.verdict import UNDECIDED_STATUSES
@@ -75,7 +76,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         counts = ", ".join(f"{n} {c}" for n, c in undecided.items() if c)
         lines += ["", f"**Warning:** the verifier could not decide some samples ({counts}: timeout or error);"]
         lines.append("they count as wrong. Check the status counts below before comparing runs.")
-    return "\n".join(lines + ["", *_provenance_lines(results)]) + "\n"
+    return "\n".join(lines + ["", *extraction_lines(results), *_provenance_lines(results)]) + "\n"
 
 
 def _provenance_lines(results: Mapping[str, Any]) -> list[str]:

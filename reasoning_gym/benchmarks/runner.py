@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reasoning_gym.benchmarks.extraction import extraction_scalars, extraction_summary
 from reasoning_gym.benchmarks.metrics import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
@@ -55,6 +56,9 @@ class EvalSettings:
         seed: Run seed; chunk seeds derive from it.
         batch_size: Sequences per generation call (fixes the chunking, hence the random draws).
         backend: Rollout engine, ``"hf"`` or ``"vllm"``.
+        extraction: Answer extraction of the main metrics for envs that have modes (math): ``"strict"`` or
+            ``"flexible"``; ``None`` keeps each env's own (``strict`` unless its kwargs say otherwise). Both
+            modes are reported side by side either way.
     """
 
     samples: int
@@ -65,6 +69,7 @@ class EvalSettings:
     seed: int = 0
     batch_size: int = 64
     backend: str = "hf"
+    extraction: str | None = None
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.max_tokens < 1 or self.batch_size < 1:
@@ -76,6 +81,8 @@ class EvalSettings:
             raise ConfigError(f"limit must be >= 1 (or None for every problem), got {self.limit}.")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError(f"Need temperature >= 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}.")
+        if self.extraction not in (None, "strict", "flexible"):
+            raise ConfigError(f"extraction={self.extraction!r} is not valid; use 'strict' or 'flexible' (or None).")
 
     @classmethod
     def for_suite(cls, suite: Suite, **overrides: Any) -> EvalSettings:
@@ -184,6 +191,9 @@ def run_suite(
     suite = get_suite(suite) if isinstance(suite, str) else suite
     check_registered(suite)
     opened = {b.name: open_benchmark(b, settings.limit) for b in suite.benchmarks}
+    for env, _ in opened.values():  # envs without extraction modes (code, countdown) have None here
+        if settings.extraction is not None and getattr(env, "answer_extraction", None) is not None:
+            env.answer_extraction = settings.extraction
     fingerprint = {
         **run_identity(suite, settings, model_info.get("path")),
         "model": {k: model_info.get(k) for k in ("path", "weights_sha256", "dtype", "tag")},
@@ -224,7 +234,8 @@ def _results(suite, settings, opened, log, fingerprint, model_info, template) ->
         summary, draws[bench.name] = summarize_benchmark(bench.name, log.records(bench.name), settings.samples)
         values[bench.name] = summary["metrics"][key]["value"]
         meta = {"env_id": bench.env_id, "env_kwargs": dict(bench.kwargs), "dataset": dataset_fingerprint(env, n)}
-        benchmarks[bench.name] = {**meta, **summary}
+        extraction = extraction_summary(bench.name, log.records(bench.name), settings.samples)
+        benchmarks[bench.name] = {**meta, **summary, **({"extraction": extraction} if extraction else {})}
     return {
         "format_version": FORMAT_VERSION,
         "suite": suite.to_dict(),
@@ -241,10 +252,13 @@ def _results(suite, settings, opened, log, fingerprint, model_info, template) ->
 
 
 def scalar_metrics(results: Mapping[str, Any], prefix: str = "eval") -> dict[str, float]:
-    """Flatten results into ``{"eval/<benchmark>/<metric>": value}`` (plus ``eval/average/avg@K``) for loggers."""
+    """Flatten results into ``{"eval/<benchmark>/<metric>": value}`` (plus ``eval/average/avg@K``) for loggers.
+
+    Math benchmarks add ``eval/<benchmark>/extraction/{strict,flexible}/{avg,pass}@K`` and ``.../differ``.
+    """
     out = {f"{prefix}/average/{m}": v["value"] for m, v in results.get("average", {}).items() if v}
     for name, bench in results["benchmarks"].items():
         out.update({f"{prefix}/{name}/{m}": v["value"] for m, v in bench["metrics"].items()})
         out[f"{prefix}/{name}/mean_response_tokens"] = bench["mean_response_tokens"]
         out[f"{prefix}/{name}/truncated_fraction"] = bench["truncated_fraction"]
-    return out
+    return {**out, **extraction_scalars(results, prefix)}

@@ -87,7 +87,9 @@ class ReasoningEnv(gym.Env[str, str]):
       - ``info`` has ``problem_id``, ``index`` and ``messages`` (the chat form of the prompt).
 
     ``step(response)`` returns ``("", reward, True, False, info)`` with ``info["verdict"]`` (the verdict as
-    a plain dict), ``info["problem_id"]``, ``info["index"]`` and ``info["answer"]`` (the gold answer).
+    a plain dict), ``info["problem_id"]``, ``info["index"]`` and ``info["answer"]`` (the gold answer); envs
+    graded by an answer-extracting verifier (math) add ``info["extraction_rewards"]``, the reward under each
+    extraction mode (``{"strict": 0.0, "flexible": 1.0}``).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
@@ -175,6 +177,9 @@ class ReasoningEnv(gym.Env[str, str]):
             "index": self._index,
             "answer": self._problem.answer,
         }
+        by_mode = verdict.details.get("by_extraction")
+        if by_mode:  # the reward under each answer-extraction mode (format learning shows where they differ)
+            info["extraction_rewards"] = {mode: float(v["reward"]) for mode, v in by_mode.items()}
         return "", float(verdict.reward), True, False, info
 
     def render(self) -> str | None:

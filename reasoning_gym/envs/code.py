@@ -9,7 +9,7 @@ from reasoning_gym.envs.base import Problem
 from reasoning_gym.envs.dataset import DatasetEnv, register_verifier
 from reasoning_gym.verifiers.verdict import Verdict
 
-__all__ = ["CODE_DATASETS", "CODE_INSTRUCTION", "CodeEnv"]
+__all__ = ["CODE_DATASETS", "CODE_INSTRUCTION", "CodeEnv", "code_spec"]
 
 CODE_INSTRUCTION = (
     "Write a complete, self-contained Python solution (including any imports) in a single ```python code block."
@@ -39,16 +39,22 @@ CODE_DATASETS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def code_spec(problem: Problem) -> dict[str, Any]:
+    """What the code verifier needs besides the response: ``tests``, ``entry_point`` and ``setup_code``.
+
+    These are the keyword arguments of :func:`~reasoning_gym.verifiers.verify_code` (and of ``CodeTask``).
+    """
+    meta = problem.meta
+    if "entry_point" in meta:  # HumanEval: check(candidate) code; the prompt's helpers are trusted setup
+        return {"tests": meta["test"], "entry_point": meta["entry_point"], "setup_code": problem.question}
+    # MBPP: a list of assert statements, with their imports as trusted setup
+    return {"tests": list(meta["test_list"]), "entry_point": None, "setup_code": meta.get("test_setup_code", "")}
+
+
 def _code_batch(problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
     from reasoning_gym.verifiers.code import CodeTask, verify_code_batch
 
-    tasks = []
-    for problem, response in zip(problems, responses, strict=True):
-        meta = problem.meta
-        if "entry_point" in meta:  # HumanEval: check(candidate) code; the prompt's helpers are trusted setup
-            tasks.append(CodeTask(response, meta["test"], entry_point=meta["entry_point"], setup_code=problem.question))
-        else:  # MBPP: a list of assert statements, with their imports as trusted setup
-            tasks.append(CodeTask(response, list(meta["test_list"]), setup_code=meta.get("test_setup_code", "")))
+    tasks = [CodeTask(r, **code_spec(p)) for p, r in zip(problems, responses, strict=True)]
     return verify_code_batch(tasks)
 
 
@@ -75,7 +81,7 @@ class CodeEnv(DatasetEnv):
         :func:`reasoning_gym.verifiers.verify_code`: values come back to the trusted parent, which compares
         them with the expected outputs; exit codes and printed markers are never trusted.
         ``info["verdict"]["status"]`` is one of passed, failed, timeout, memory, output_limit, syntax_error,
-        no_code, sandbox_error.
+        no_code, sandbox_error, test_error (the task's own tests cannot run, e.g. a check without its helpers).
 
     Episode End:
         After the single ``step``.

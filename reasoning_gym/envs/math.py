@@ -79,8 +79,9 @@ class MathEnv(DatasetEnv):
 
     Action:
         The model's full response (any string, chain of thought included). The committed answer is the last
-        ``\boxed{}`` (or an explicit "final answer" statement, or GSM8K's ``#### n``); text after
-        ``</think>`` overrides the thinking part.
+        ``<answer>`` tag, else the last committed ``\boxed{}`` (a box after a retraction replaces the earlier
+        ones), else an explicit "final answer" statement or GSM8K's ``#### n``; text after ``</think>``
+        overrides the thinking part.
 
     Reward:
         1.0 when the committed answer is mathematically equivalent to the gold answer, else 0.0. Hedged,
@@ -92,6 +93,9 @@ class MathEnv(DatasetEnv):
     Arguments:
         data_files: A local file to read instead of ``$REASONING_GYM_DATA_DIR/<file>`` or the hub.
         instruction / prompt_template: Override the prompt (see :class:`DatasetEnv`).
+        answer_extraction: ``"strict"`` (default, for training: boxes, ``<answer>`` tags, explicit final
+            statements, the closing sentence after ``</think>``) or ``"flexible"`` (also the last value of the
+            closing sentence when nothing is marked). ``info["extraction_rewards"]`` has the reward under both.
 
     Data:
         With ``REASONING_GYM_DATA_DIR`` set, the file of the same name as in ``shared/data`` is read

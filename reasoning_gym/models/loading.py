@@ -151,7 +151,8 @@ class Critic(nn.Module):
         """Return one logit per position, ``[B, S]`` (``attention_mask`` None: packed rows, see ``positions``)."""
         if positions is None:
             positions = position_ids(attention_mask)
-        out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions)
+        # No cache: with one, transformers ignores the position ids that separate packed sequences.
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, use_cache=False)
         logits = out.logits if self.value_head is None else self.value_head(out.last_hidden_state)
         # A copy, not a squeezed view: FSDP2 warns about views returned by a sharded root module.
         return logits[..., 0].clone()

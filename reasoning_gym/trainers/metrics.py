@@ -186,13 +186,28 @@ def _step_of(line: str) -> float:
         return math.inf
 
 
+#: Key of a metrics dict's weight in :func:`mean_metrics` (e.g. a micro-batch's tokens); never logged.
+WEIGHT = "_weight"
+
+
 def mean_metrics(dicts: Iterable[dict[str, float]]) -> dict[str, float]:
-    """Average each key over the dicts that have it (e.g. over micro-batches)."""
-    sums: dict[str, list[float]] = {}
+    """Average each key over the dicts that have it (e.g. over micro-batches).
+
+    A dict with a :data:`WEIGHT` entry counts in proportion to it (a micro-batch's tokens or rows), so the
+    mean of per-micro-batch means is the whole batch's mean however it was cut; the result then carries the
+    total weight, so that averaging over ranks is weighted too. Dicts without one weigh 1.
+    """
+    sums: dict[str, list[tuple[float, float]]] = {}
+    weighted = total = 0.0
     for d in dicts:
+        weight = float(d.get(WEIGHT, 1.0))
+        if WEIGHT in d:
+            weighted, total = weighted + 1, total + weight
         for k, v in d.items():
-            sums.setdefault(k, []).append(v)
-    return {k: math.fsum(v) / len(v) for k, v in sums.items()}
+            if k != WEIGHT:
+                sums.setdefault(k, []).append((weight, v))
+    out = {k: math.fsum(w * v for w, v in pairs) / math.fsum(w for w, _ in pairs) for k, pairs in sums.items()}
+    return {**out, WEIGHT: total} if weighted else out
 
 
 def speed_metrics(times: dict[str, float], *, tokens: int, generated: int) -> dict[str, float]:

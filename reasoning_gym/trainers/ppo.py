@@ -53,7 +53,7 @@ from reasoning_gym.trainers.config import (
 )
 from reasoning_gym.trainers.loop import Run, run_training
 from reasoning_gym.trainers.losses import token_bce_value_loss, value_loss
-from reasoning_gym.trainers.metrics import TrainResult, timed
+from reasoning_gym.trainers.metrics import WEIGHT, TrainResult, timed
 from reasoning_gym.trainers.steps import (
     collect,
     draw_prompts,
@@ -180,10 +180,14 @@ def _update_critic(run: Run, batch: TokenBatch, old_values: torch.Tensor, return
         micro = batch.micro(rows, packed=packed).to(run.device)
         t = micro.width
         normalizer = batch.response_mask[mini].sum().clamp(min=1).item()
+        weight = {WEIGHT: float(micro.response_mask.sum())}  # token-mean metrics: weighted by tokens
         if run.config.critic_loss == "bce":
             targets = returns[rows, :t].to(run.device)
-            return token_bce_value_loss(_token_values(run, micro), targets, micro.response_mask, normalizer=normalizer)
-        return value_loss(
+            loss, metrics = token_bce_value_loss(
+                _token_values(run, micro), targets, micro.response_mask, normalizer=normalizer
+            )
+            return loss, {**metrics, **weight}
+        loss, metrics = value_loss(
             _token_values(run, micro),
             old_values[rows, :t].to(run.device),
             returns[rows, :t].to(run.device),
@@ -191,6 +195,7 @@ def _update_critic(run: Run, batch: TokenBatch, old_values: torch.Tensor, return
             clip=run.config.value_clip,
             normalizer=normalizer,
         )
+        return loss, {**metrics, **weight}
 
     return update_critic(run, batch.lengths, loss_fn)
 

@@ -25,7 +25,7 @@ from reasoning_gym.rollout import SamplingParams, encode_prompt
 from reasoning_gym.trainers.config import OptimConfig
 from reasoning_gym.trainers.episodes import Episode, response_logprobs_of, sample_episodes, status_counts
 from reasoning_gym.trainers.losses import clipped_pg_loss, kl_penalty, masked_mean, token_kl
-from reasoning_gym.trainers.metrics import mean_metrics, speed_metrics, timed
+from reasoning_gym.trainers.metrics import WEIGHT, mean_metrics, speed_metrics, timed
 from reasoning_gym.trainers.optim import minibatches, optimizer_step
 
 if TYPE_CHECKING:
@@ -267,13 +267,15 @@ def update_actor(
                 )  # fmt: skip
                 loss, metrics = loss + kl_loss, {**metrics, **kl_metrics}
             loss.backward()
-            logs.append(metrics)
+            logs.append({**metrics, WEIGHT: float(mask.sum())})  # per-micro-batch means, weighted by tokens
             real, processed = real + int(batch.lengths[rows].sum()), processed + micro.processed_tokens
         norm, stepped = optimizer_step(run.policy, run.actor_opt, optim.grad_clip)
         logs.append({"actor/grad_norm": norm, "actor/skipped_steps": float(not stepped)})
     run.engine_stale = True  # an engine with its own weights gets the new ones before it samples again
     efficiency = {"actor/padding_efficiency": real / max(processed, 1)}
-    return run.dist.mean_metrics({**mean_metrics(logs), **efficiency})
+    merged = run.dist.mean_metrics({**mean_metrics(logs), **efficiency})
+    merged.pop(WEIGHT, None)
+    return merged
 
 
 def sync_engine(run: Run) -> None:
@@ -300,10 +302,12 @@ def update_critic(run: Run, lengths: Tensor, loss_fn: CriticLossFn) -> dict[str,
         for rows in micro_plan(run, mini, lengths, optim).local(run.dist.rank):
             loss, metrics = loss_fn(rows, mini)
             loss.backward()
-            logs.append(metrics)
+            logs.append({WEIGHT: float(len(rows)), **metrics})  # a loss_fn may weigh by tokens instead
         norm, stepped = optimizer_step(run.critic, run.critic_opt, optim.grad_clip)
         logs.append({"critic/grad_norm": norm, "critic/skipped_steps": float(not stepped)})
-    return run.dist.mean_metrics(mean_metrics(logs))
+    merged = run.dist.mean_metrics(mean_metrics(logs))
+    merged.pop(WEIGHT, None)
+    return merged
 
 
 #: ``baseline_fn(run, step, prompts, times) -> Tensor[num_prompts]``: a per-prompt reward baseline.

@@ -6,25 +6,30 @@ turns into a silent reward of 0. Here every call runs in a worker process; when 
 worker is killed with SIGKILL and replaced, and the caller gets an explicit ``timeout`` outcome that the
 verifiers turn into a counted verdict. The pool is safe to use from any thread.
 
+Workers are their own program (``python -m reasoning_gym.verifiers.worker_main``, see :mod:`.worker`) talking
+over two pipes, not ``multiprocessing`` children: a ``spawn``-ed child re-runs the caller's main script, so a
+script that grades at module level, without ``if __name__ == "__main__":``, would fail. Nothing of the
+caller's is ever imported in a worker, and a worker exits by itself when its parent dies.
+
 The deadline of an item starts when it is handed to a worker, not while it waits in the queue, and a
-replacement worker's start-up (imports) never counts against anybody's deadline.
+replacement worker's start-up (imports, warm-up) never counts against anybody's deadline.
 """
 
 from __future__ import annotations
 
 import atexit
-import importlib
-import multiprocessing as mp
 import os
 import queue
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
 from reasoning_gym.errors import VerifierUnavailableError
+from reasoning_gym.verifiers.worker import WORKER_MODULE, WorkerProcess
 
 __all__ = ["DeadlinePool", "Outcome", "get_pool", "shutdown_pools"]
 
@@ -42,70 +47,6 @@ class Outcome:
     elapsed_s: float = 0.0
 
 
-def _resolve(target: str) -> Callable[..., Any]:
-    module, _, qualname = target.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _watch_parent(parent_pid: int) -> None:
-    # A worker stuck in C code would outlive a crashed parent; this thread ends it.
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent_pid:
-            os._exit(0)
-
-
-def _worker_main(preload: tuple[str, ...], conn: Connection, parent_pid: int) -> None:
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    functions: dict[str, Callable[..., Any]] = {}
-    for target in preload:  # Import heavy modules before "ready" so that deadlines never pay for them.
-        try:
-            functions[target] = _resolve(target)
-        except ImportError:  # An optional extra that is not installed; calls needing it report the error.
-            pass
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            target, args = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            fn = functions.get(target) or functions.setdefault(target, _resolve(target))
-            conn.send(("ok", fn(*args)))
-        except BaseException as exc:  # noqa: BLE001 - the parent decides what an error means.
-            conn.send(("error", f"{type(exc).__name__}: {exc}"[:2000]))
-
-
-class _Worker:
-    def __init__(self, ctx: Any, preload: tuple[str, ...]) -> None:
-        parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.conn = parent_conn
-        self.proc = ctx.Process(
-            target=_worker_main, args=(preload, child_conn, os.getpid()), daemon=True, name="rg-verifier"
-        )
-        self.proc.start()
-        child_conn.close()
-
-    def wait_ready(self, timeout_s: float) -> str | None:
-        """Block until the worker reports ready; return an error message or None."""
-        if not self.conn.poll(timeout_s):
-            return f"worker did not start within {timeout_s:.0f}s"
-        try:
-            kind, payload = self.conn.recv()
-        except (EOFError, OSError) as exc:
-            return f"worker exited during start-up ({exc!r}, exit code {self.proc.exitcode})"
-        return None if kind == "ready" else str(payload)
-
-    def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(timeout=5)
-        self.conn.close()
-
-
 class DeadlinePool:
     """Runs pure functions in worker processes with a hard deadline per call.
 
@@ -114,38 +55,49 @@ class DeadlinePool:
     Args:
         workers: Number of worker processes.
         preload: Functions each worker imports before it reports ready.
-        start_method: ``multiprocessing`` start method; ``spawn`` is safe in threaded parents (torch).
+        warm_up: Functions (no arguments) each worker calls once before it reports ready.
     """
 
-    def __init__(self, workers: int, *, preload: tuple[str, ...] = (), start_method: str = "spawn") -> None:
+    def __init__(self, workers: int, *, preload: tuple[str, ...] = (), warm_up: tuple[str, ...] = ()) -> None:
         if workers < 1:
             raise ValueError(f"DeadlinePool needs at least 1 worker, got workers={workers}.")
-        self.preload = preload
+        self.preload, self.warm_up = preload, warm_up
         self.size = workers
-        self._ctx = mp.get_context(start_method)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self.owner_pid = os.getpid()
+        self._idle: queue.Queue[WorkerProcess] = queue.Queue()
         self._lock = threading.Lock()
-        self._all: set[_Worker] = set()
+        self._all: set[WorkerProcess] = set()
         self._closed = False
         self._broken: str | None = None
         self.stats = {"calls": 0, "timeouts": 0, "errors": 0, "restarts": 0}
-        started = [self._spawn() for _ in range(workers)]
-        for worker in started:
-            self._admit(worker)
+        started = [self._spawn() for _ in range(workers)]  # all start at once; then wait for each
+        try:
+            for worker in started:
+                self._admit(worker)
+        except VerifierUnavailableError:
+            self.shutdown()
+            raise
 
     # ---- worker life cycle -------------------------------------------------------------------------
-    def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx, self.preload)
+    def _spawn(self) -> WorkerProcess | str:
+        """Start a worker process; an error message when even that fails."""
+        try:
+            worker = WorkerProcess(self.preload, self.warm_up)
+        except OSError as exc:
+            return f"cannot start {sys.executable or 'python'} -m {WORKER_MODULE}: {exc}"
         with self._lock:
             self._all.add(worker)
         return worker
 
-    def _admit(self, worker: _Worker) -> None:
+    def _admit(self, worker: WorkerProcess | str) -> None:
         """Wait for a fresh worker; retry a failed start, fail closed after ``_START_ATTEMPTS``."""
         error = None
         for attempt in range(_START_ATTEMPTS):
             if attempt:
                 worker = self._spawn()
+            if isinstance(worker, str):
+                error = worker
+                continue
             error = worker.wait_ready(_START_TIMEOUT_S)
             if error is None:
                 self._idle.put(worker)
@@ -154,17 +106,15 @@ class DeadlinePool:
         raise VerifierUnavailableError(
             f"Could not start a verifier worker after {_START_ATTEMPTS} attempts: {error}. "
             "Check that new processes can be started here (ulimit -u, memory) and that the verifier's "
-            "dependencies import cleanly in a fresh interpreter. Workers are started with 'spawn', which "
-            "imports your main script again: a script that scores at module level must do so under "
-            '`if __name__ == "__main__":`.'
+            f"dependencies import cleanly in a fresh interpreter ({sys.executable} -m {WORKER_MODULE})."
         )
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: WorkerProcess) -> None:
         worker.kill()
         with self._lock:
             self._all.discard(worker)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: WorkerProcess) -> None:
         # Start the replacement in the background: waiting for its imports here would stall the other
         # items of this batch and eat into their deadlines.
         self._discard(worker)
@@ -188,8 +138,8 @@ class DeadlinePool:
             raise VerifierUnavailableError("This DeadlinePool was shut down; create a new one.")
         results: list[Outcome | None] = [None] * len(arg_tuples)
         pending = list(range(len(arg_tuples)))[::-1]  # pop() from the end keeps input order.
-        running: dict[Connection, tuple[_Worker, int, float]] = {}
-        held: list[_Worker] = []
+        running: dict[Connection, tuple[WorkerProcess, int, float]] = {}
+        held: list[WorkerProcess] = []
         try:
             while pending or running:
                 self._dispatch(pending, running, held, [(target, a) for a in arg_tuples])
@@ -211,10 +161,10 @@ class DeadlinePool:
                 if worker is None:
                     return
             index = pending.pop()
-            worker.conn.send(arg_tuples[index])
+            worker.send(arg_tuples[index])
             running[worker.conn] = (worker, index, time.monotonic())
 
-    def _take_idle(self, block: bool) -> _Worker | None:
+    def _take_idle(self, block: bool) -> WorkerProcess | None:
         while True:
             if self._broken:
                 raise VerifierUnavailableError(self._broken)
@@ -234,8 +184,7 @@ class DeadlinePool:
             try:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
-                worker.proc.join(timeout=2)  # EOF can arrive before the exit status does.
-                code = worker.proc.exitcode
+                code = worker.exit_code()
                 results[index] = Outcome("error", message=f"verifier worker died (exit code {code})")
                 self._count("errors")
                 self._replace(worker)
@@ -261,7 +210,7 @@ class DeadlinePool:
     def alive_pids(self) -> list[int]:
         """Process ids of the live workers (for leak checks)."""
         with self._lock:
-            return [w.proc.pid for w in self._all if w.proc.is_alive() and w.proc.pid is not None]
+            return [w.proc.pid for w in self._all if w.alive()]
 
     def shutdown(self) -> None:
         """Stop every worker."""
@@ -277,6 +226,8 @@ _POOLS: dict[int, DeadlinePool] = {}
 _POOLS_LOCK = threading.Lock()
 #: Imported by every verifier worker at start-up (the math grader pulls in sympy and math-verify).
 _PRELOAD = ("math_verify:parse", "reasoning_gym.verifiers.math_answer.grader:score_math")
+#: Called once by every verifier worker before it reports ready (parser tables, sympy's lazy imports).
+_WARM_UP = ("reasoning_gym.verifiers.math_answer.grader:warm_up",)
 
 
 def get_pool(workers: int | None = None) -> DeadlinePool:
@@ -284,8 +235,10 @@ def get_pool(workers: int | None = None) -> DeadlinePool:
     size = workers or os.cpu_count() or 1
     with _POOLS_LOCK:
         pool = _POOLS.get(size)
+        if pool is not None and pool.owner_pid != os.getpid():
+            pool = None  # a forked copy of the owner: those workers are not ours to use (nor to stop)
         if pool is None or pool._closed:
-            pool = _POOLS[size] = DeadlinePool(size, preload=_PRELOAD)
+            pool = _POOLS[size] = DeadlinePool(size, preload=_PRELOAD, warm_up=_WARM_UP)
         return pool
 
 
@@ -293,7 +246,7 @@ def get_pool(workers: int | None = None) -> DeadlinePool:
 def shutdown_pools() -> None:
     """Stop every shared pool (registered with ``atexit``)."""
     with _POOLS_LOCK:
-        pools = list(_POOLS.values())
+        pools = [p for p in _POOLS.values() if p.owner_pid == os.getpid()]
         _POOLS.clear()
     for pool in pools:
         pool.shutdown()

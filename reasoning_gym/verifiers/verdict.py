@@ -22,10 +22,12 @@ CodeStatus = Literal[
     "syntax_error",
     "no_code",
     "sandbox_error",
+    "test_error",
 ]
 
-#: Statuses that mean the verifier could not reach a decision on the merits (infrastructure, not model).
-UNDECIDED_STATUSES = frozenset({"timeout", "error", "sandbox_error"})
+#: Statuses that mean the verifier could not reach a decision on the merits (infrastructure or task data, not
+#: model): ``test_error`` is a task whose trusted tests cannot run (e.g. HumanEval without its prompt's helpers).
+UNDECIDED_STATUSES = frozenset({"timeout", "error", "sandbox_error", "test_error"})
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,11 @@ def test_results_carry_all_provenance(tmp_path, data_dir):
         "seed": 0,
         "batch_size": 64,
         "backend": "hf",
+        "extraction": None,
     }
+    side_by_side = results["benchmarks"]["aime24"]["extraction"]  # strict-match and flexible-extract
+    assert side_by_side["mode"] == "strict" and set(side_by_side["strict"]) == {"avg@2", "pass@2"}
+    assert 0 <= side_by_side["differ"] <= 4 and "## Answer extraction" in (tmp_path / "report.md").read_text()
     assert results["seed"] == 0 and results["bootstrap"] == {"resamples": 1000, "seed": 0, "confidence": 0.95}
     template = results["chat_template"]
     assert template["applied"] and "<|im_start|>" in template["template"]

@@ -146,3 +146,18 @@ def test_a_folder_without_weights_names_the_folder(tiny, tmp_path):
     (tmp_path / "config.json").write_text((Path(tiny) / "config.json").read_text())
     with pytest.raises(ModelLoadError, match=r"Could not load the critic from .*--critic.path"):
         load_critic(ModelConfig(path=str(tmp_path)))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_critic_values_of_a_micro_batch_equal_each_prompt_alone(tiny_qwen2, packed):
+    """Packed rows need the model to honour their position ids (no KV cache, or transformers ignores them)."""
+    from reasoning_gym.models.batching import TokenBatch
+
+    critic, tokenizer = load_critic(ModelConfig(path=tiny_qwen2))
+    prompts = [tokenizer(f"What is {a} + {b}?")["input_ids"] for a, b in [(1, 2), (13, 45), (7, 8), (22, 9)]]
+    batch = TokenBatch(prompts, [[] for _ in prompts], tokenizer.pad_token_id)
+    with torch.no_grad():
+        micro = batch.micro(torch.arange(4), packed=packed)
+        together = micro.take_last_prompt(critic(micro.input_ids, micro.attention_mask, micro.position_ids))
+        alone = [critic(torch.tensor([p]), torch.ones(1, len(p), dtype=torch.long))[0, -1] for p in prompts]
+    torch.testing.assert_close(together, torch.stack(alone), atol=1e-5, rtol=1e-5)

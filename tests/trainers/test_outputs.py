@@ -95,3 +95,19 @@ def test_reward_curve_handles_runs_without_evaluation(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text("".join(json.dumps({"step": s, "reward/mean": s / 10}) + "\n" for s in range(1, 6)))
     assert write_reward_curve(path, tmp_path / "curve.png").read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize(
+    ("dicts", "expected"),
+    [
+        ([{"a": 1.0}, {"a": 3.0}], {"a": 2.0}),  # unweighted: a plain mean
+        ([{"a": 1.0, "_weight": 1.0}, {"a": 4.0, "_weight": 3.0}], {"a": 3.25, "_weight": 4.0}),
+        ([{"a": 2.0, "_weight": 2.0}, {"g": 5.0}, {"g": 7.0}], {"a": 2.0, "g": 6.0, "_weight": 2.0}),
+        # Two ranks' merged dicts: the rank with more tokens counts more, as the whole batch's mean would.
+        ([{"loss": 0.5, "_weight": 30.0}, {"loss": 1.0, "_weight": 10.0}], {"loss": 0.625, "_weight": 40.0}),
+    ],
+)
+def test_mean_metrics_weights_micro_batches_by_their_size(dicts, expected):
+    from reasoning_gym.trainers.metrics import mean_metrics
+
+    assert mean_metrics(dicts) == pytest.approx(expected)

@@ -80,6 +80,8 @@ _EXTRACT: list[Row] = [
     (r"$\boxed{5}$ and, to repeat, $\boxed{5}$.", "5", 1.0, "repeated identical boxes"),
     (r"\boxed{5}" + "\nFinal answer: 5", "5", 1.0, "box and final statement agree"),
     (r"\boxed{7}" + "\nFinal answer: 5", "5", 0.0, "box takes precedence over a final statement"),
+    # math-2.0: a box the response retracts is replaced by the box that follows the retraction
+    (r"$\boxed{5}$ -- no wait, that's wrong. It is $\boxed{7}$.", "7", 1.0, "box after a rejected box"),
     (r"\boxed{7}", "5", 0.0, "bare boxed wrong integer"),
     # --- explicit final statements -------------------------------------------------------------------------
     ("Final answer: 5", "5", 1.0, "final answer colon"),
@@ -594,7 +596,6 @@ _HACK: list[Row] = [
     (r"It is either $\boxed{3}$ or $\boxed{5}$.", "5", 0.0, "two boxes hedge gold second"),
     (r"It is either $\boxed{5}$ or $\boxed{3}$.", "5", 0.0, "two boxes hedge gold first"),
     (r"$\boxed{5}$ -- no wait, that's wrong. It is $\boxed{7}$.", "5", 0.0, "rejected gold box then other box"),
-    (r"$\boxed{5}$ -- no wait, that's wrong. It is $\boxed{7}$.", "7", 0.0, "rejected box left standing"),
     (r"\boxed{5} — no wait that's wrong", "5", 0.0, "box rejected by the response itself"),
     ("$\\boxed{5}$\n\nNo wait, that's wrong.", "5", 0.0, "box rejected on next line"),
     (r"\boxed{5}\quad\boxed{-5}", "5", 0.0, "both signs boxed"),
@@ -828,8 +829,8 @@ _COT: list[Row] = [
     (
         "So the answer is $\\boxed{12}$. Wait, $7 \\times 6 = 42$, so the answer is $\\boxed{42}$.",
         "42",
-        0.0,
-        "self-correction leaves the first box standing",
+        1.0,
+        "self-correction replaces the first box",
     ),
     (
         "There are $6 \\times 6 = 36$ equally likely outcomes, and 11 of them contain at least one six.\n\n"

@@ -34,6 +34,8 @@ EXTRACTED = [
     (r"\boxed{5}, or equivalently five", "5"),
     # a box beats a later final statement
     (r"\boxed{7} The answer is 8", "7"),
+    # a retracted box gives way to the box after the retraction (math-2.0)
+    (r"$\boxed{5}$ -- no wait, that's wrong. It is $\boxed{7}$.", "7"),
     # </think>: only the text after it counts
     (r"<think>maybe \boxed{4}</think> The answer is \boxed{5}.", "5"),
     (r"<think>\boxed{5}</think> Final answer: 6", "6"),
@@ -127,7 +129,6 @@ HEDGES = [
     r"\boxed{5} — no wait, that's wrong",
     "$\\boxed{5}$\n\nNo wait, that's wrong.",
     r"$\boxed{5}$. That is incorrect.",
-    r"$\boxed{5}$ -- no wait, that's wrong. It is $\boxed{7}$.",
     r"The wrong answer is $\boxed{5}$.",
     r"instead of $\boxed{5}$",
 ]
@@ -203,7 +204,7 @@ def test_non_string_input_is_handled():
 
 
 def test_internal_exception_becomes_error(monkeypatch):
-    def boom(response):
+    def boom(response, extraction="strict"):
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(grader_module, "extract_answer", boom)

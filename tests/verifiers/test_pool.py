@@ -75,3 +75,75 @@ def test_shutdown_leaves_no_process_and_refuses_work():
 def test_rejects_empty_pool():
     with pytest.raises(ValueError, match="at least 1 worker"):
         DeadlinePool(0)
+
+
+# How a new user runs the verifier: module level of a script with no main guard, ``python -c``, stdin (as a
+# notebook kernel: no script file at all), and threads. The script counts how often it is executed: workers are
+# their own program, so it must run exactly once.
+_USER_CODE = """
+import os, sys, threading
+with open(os.environ["RG_IMPORTS"], "a") as fh:
+    fh.write("x")
+from reasoning_gym.verifiers import verify_math_batch
+verdicts = verify_math_batch(["\\\\boxed{4}", "so it is 5", "\\\\boxed{2^{10}}"], ["4", "5", "1024"], workers=1)
+results = []
+thread = threading.Thread(target=lambda: results.extend(verify_math_batch(["\\\\boxed{7}"], ["7"], workers=1)))
+thread.start()
+thread.join()
+print(" ".join(v.status for v in verdicts + results))
+"""
+_HOW = ["script", "dash-c", "stdin"]
+
+
+@pytest.mark.parametrize("how", _HOW)
+def test_grading_works_without_a_main_guard(how, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "grade.py"
+    script.write_text(_USER_CODE)
+    command = {"script": [sys.executable, str(script)], "dash-c": [sys.executable, "-c", _USER_CODE]}
+    argv = command.get(how, [sys.executable, "-"])
+    env = {**os.environ, "RG_IMPORTS": str(tmp_path / "imports")}
+    run = subprocess.run(
+        argv, input=_USER_CODE if how == "stdin" else None, capture_output=True, text=True, env=env, timeout=180
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["correct", "no_answer", "correct", "correct"]
+    assert (tmp_path / "imports").read_text() == "x"  # the user's code ran once: never in a worker
+
+
+@pytest.mark.parametrize("warm_up", [(), ("math:pi_is_not_callable",), ("no_such_module:f",), ("os:getpid",)])
+def test_warm_up_never_keeps_a_worker_from_serving(warm_up):
+    pool = DeadlinePool(1, warm_up=warm_up)
+    try:
+        assert pool.run("math:factorial", (4,), timeout_s=30).value == 24
+    finally:
+        pool.shutdown()
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import os, signal\nfrom reasoning_gym.verifiers.pool import DeadlinePool\npool = DeadlinePool(2)\n"
+        "print(' '.join(map(str, pool.alive_pids())), flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == -signal.SIGKILL
+    pids = [int(p) for p in run.stdout.split()]
+    assert len(pids) == 2
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(map(running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(running, pids)), "orphaned verifier workers must exit on their own"

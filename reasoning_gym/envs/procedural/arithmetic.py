@@ -42,6 +42,8 @@ class ArithmeticEnv(ProceduralEnv):
         operations: Which of ``"+-*"`` may appear (default all three).
         split: ``"train"`` or ``"test"`` (disjoint problem texts).
         size: ``None`` for an unlimited stream, or ``N`` for a fixed set of N problems.
+        answer_extraction: ``"strict"`` (default) or ``"flexible"``, as for ``verify_math``; the reward under
+            both modes is in ``info["extraction_rewards"]``.
 
     Version History:
         * v0: Initial release.
@@ -56,10 +58,14 @@ class ArithmeticEnv(ProceduralEnv):
         operations: str = "+-*",
         split: Split = "train",
         size: int | None = None,
+        answer_extraction: str = "strict",
         instruction: str | None = None,
         render_mode: str | None = None,
     ) -> None:
         super().__init__(split=split, size=size, instruction=instruction, render_mode=render_mode)
+        if answer_extraction not in ("strict", "flexible"):
+            raise ValueError(f"answer_extraction={answer_extraction!r} is not valid; use 'strict' or 'flexible'.")
+        self.answer_extraction = answer_extraction
         check_int("steps", steps, 1, 64)
         check_int("digits", digits, 1, 9)
         check_int("mul_digits", mul_digits, 1, 4)
@@ -91,7 +97,8 @@ class ArithmeticEnv(ProceduralEnv):
 
     def score(self, problem: Problem, response: str) -> Verdict:
         """Grade with the math verifier (exact integer)."""
-        return verify_math_batch([response], [problem.answer])[0]
+        return self.score_batch([problem], [response])[0]
 
     def score_batch(self, problems, responses) -> list[Verdict]:  # noqa: D102 - documented on the base class.
-        return verify_math_batch(list(responses), [p.answer for p in problems])
+        answers = [p.answer for p in problems]
+        return verify_math_batch(list(responses), answers, extraction=self.answer_extraction)

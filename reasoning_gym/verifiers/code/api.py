@@ -89,7 +89,8 @@ def verify_code(
 
     Returns:
         A :class:`Verdict` with ``verifier="code"``; ``details`` records the sandbox layer, test counts,
-        whether the task is weak, and the first failure.
+        whether the task is weak, and the first failure. A ``check(candidate)`` that reads a name nothing
+        provides (a helper ``setup_code`` should define) gives status ``test_error`` without running anything.
 
     Raises:
         ValueError: The tests or setup code are not valid Python, or contain no test.
@@ -102,6 +103,8 @@ def verify_code(
         raise ValueError("the tests contain no test statement; pass asserts or a def check(candidate)")
     pool = pool or get_pool()
     code = extract_code(response)
+    if plan.missing_names:  # the trusted check itself cannot run: a task error, not a wrong program
+        return _test_error(plan, code, pool.info)
     if not code.strip():
         return _verdict(0.0, "no_code", None, "no code found in the response", _details(plan, pool.info))
     if len(code) > MAX_CODE_CHARS:
@@ -169,6 +172,15 @@ def verify_code_batch(
 # ------------------------------------------------------------------------------------------------ verdict
 def _verdict(reward: float, status: str, code: str | None, reason: str, details: dict) -> Verdict:
     return Verdict(reward, status, extracted=code, reason=reason, verifier="code", version=VERSION, details=details)
+
+
+def _test_error(plan: TestPlan, code: str, info: dict) -> Verdict:
+    names = ", ".join(plan.missing_names)
+    reason = (
+        f"the trusted check uses {names}, which nothing defines: pass the helpers the tests rely on (for "
+        "HumanEval, the prompt) as setup_code"
+    )
+    return _verdict(0.0, "test_error", code or None, reason, _details(plan, info))
 
 
 def _details(plan: TestPlan, info: dict) -> dict:

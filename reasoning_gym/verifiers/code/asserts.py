@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import functools
 import warnings
 from collections.abc import Sequence
@@ -199,7 +200,9 @@ def _build_plan_cached(tests: str | tuple[str, ...], entry_point: str | None, se
     if check_fn is not None:
         if not entry_point:
             raise ValueError("HumanEval-style tests (def check(candidate)) need entry_point='<function name>'")
-        return _plan_check(tests, check_fn, entry_point, setup_tree, setup_names)  # type: ignore[arg-type]
+        plan = _plan_check(tests, check_fn, entry_point, setup_tree, setup_names)  # type: ignore[arg-type]
+        missing = _missing_names(module, setup_names, entry_point)  # type: ignore[arg-type]
+        return dataclasses.replace(plan, missing_names=missing) if missing else plan
     items = [module] if module is not None else [_parse(t, f"tests[{i}]") for i, t in enumerate(tests)]
     statements = [s for m in items for s in m.body]
     test_names = bound_names(ast.Module(body=statements, type_ignores=[]))
@@ -208,6 +211,23 @@ def _build_plan_cached(tests: str | tuple[str, ...], entry_point: str | None, se
     for stmt in statements:
         builder.add_statement(stmt)
     return _finish(builder, setup_tree, setup_code, names, judge_module="")
+
+
+def _missing_names(tests: ast.Module, setup_names: set[str], entry: str) -> tuple[str, ...]:
+    """Names the trusted test module reads that neither Python, the setup code, the tests nor the entry provide.
+
+    HumanEval's checks call helpers of the prompt (``encode_cyclic``, ``poly``); without the prompt as
+    ``setup_code`` the check cannot run, whatever the candidate does.
+    """
+    known = set(BUILTIN_NAMES | STDLIB_MODULES) | setup_names | bound_names(tests) | {entry}
+    for node in ast.walk(tests):  # names bound anywhere: local imports, nested defs, ``except ... as e``
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            known |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            known.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            known.add(node.name)
+    return tuple(sorted(free_names(tests) - known))
 
 
 def _plan_check(tests: str, fn: ast.FunctionDef, entry: str, setup_tree: ast.Module, setup_names: set[str]):

@@ -20,7 +20,7 @@ from .evaluate import PLACEHOLDER, evaluate
 from .job import RunOutcome
 from .sandbox import CLEAN_ENV, CODE_DIR
 
-VERSION = "1.1"
+VERSION = "1.2"
 JUDGE_BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); import judge_proc; judge_proc.main()"
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist = 80, 80, 10

@@ -41,6 +41,8 @@ class TestPlan:
         sandbox_setup: Setup code for the sandbox, without definitions of the candidate's own names.
         judge_setup: Setup code for the judge process (empty when no unit needs one).
         notes: Why the task is weak, if it is.
+        missing_names: Names the trusted ``check`` code reads that nothing provides (not a builtin, a standard
+            module, the setup code, the tests or the entry point): helpers ``setup_code`` should have defined.
         compiled: ``sandbox_setup`` and ``probes`` compiled by this interpreter; the job is then sent as marshal
             data (no compiling in the child) when the sandbox runs the very same interpreter.
     """
@@ -54,6 +56,7 @@ class TestPlan:
     sandbox_setup: str = ""
     judge_setup: str = ""
     notes: tuple[str, ...] = ()
+    missing_names: tuple[str, ...] = ()
     compiled: dict | None = field(default=None, compare=False)
 
     @property

@@ -12,6 +12,7 @@ import importlib.util
 from collections.abc import Sequence
 
 from reasoning_gym.errors import MissingDependencyError
+from reasoning_gym.verifiers.math_answer.committed import EXTRACTION_MODES
 from reasoning_gym.verifiers.pool import Outcome, get_pool
 from reasoning_gym.verifiers.verdict import Verdict
 
@@ -54,15 +55,27 @@ def _to_verdict(outcome: Outcome) -> Verdict:
 
 
 def verify_math_batch(
-    responses: Sequence[str], golds: Sequence[str], *, workers: int | None = None, timeout_s: float = 10.0
+    responses: Sequence[str],
+    golds: Sequence[str],
+    *,
+    workers: int | None = None,
+    timeout_s: float = 10.0,
+    extraction: str = "strict",
 ) -> list[Verdict]:
     """Grade many responses in parallel worker processes, each under a hard deadline.
+
+    Works from any thread, from a script without ``if __name__ == "__main__":``, from ``python -c`` and from
+    a notebook: the workers are started as their own entry point and never import the caller's script.
 
     Args:
         responses: Model outputs, one per item.
         golds: Reference answers (LaTeX or plain text), one per item.
         workers: Worker processes; defaults to the number of CPUs. Pools are shared per size.
         timeout_s: Wall-clock budget per item, counted from the moment a worker takes it.
+        extraction: ``"strict"`` (the default, for training: boxes, ``<answer>`` tags, explicit final
+            statements, the closing sentence after ``</think>``) or ``"flexible"`` (also the last value of
+            the closing sentence when nothing is marked). Every verdict records both modes' outcomes in
+            ``details["by_extraction"]``.
 
     Returns:
         One :class:`Verdict` per item, in input order. Items over their deadline get status ``timeout``,
@@ -71,20 +84,22 @@ def verify_math_batch(
 
     Raises:
         TypeError: An item is not a string.
-        ValueError: The two lists differ in length, or ``timeout_s`` is not positive.
+        ValueError: The two lists differ in length, ``timeout_s`` is not positive, or ``extraction`` is unknown.
         VerifierUnavailableError: No worker process could be started.
     """
     _check_inputs(responses, golds)
     if not timeout_s > 0:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}.")
+    if extraction not in EXTRACTION_MODES:
+        raise ValueError(f"extraction must be one of {EXTRACTION_MODES}, got {extraction!r}.")
     if not responses:
         return []
     _require_math_verify()
-    outcomes = get_pool(workers).map(_TARGET, list(zip(responses, golds)), timeout_s)
+    outcomes = get_pool(workers).map(_TARGET, [(r, g, extraction) for r, g in zip(responses, golds)], timeout_s)
     return [_to_verdict(o) for o in outcomes]
 
 
-def verify_math(response: str, gold: str, *, timeout_s: float = 10.0) -> Verdict:
+def verify_math(response: str, gold: str, *, timeout_s: float = 10.0, extraction: str = "strict") -> Verdict:
     """Grade one response against a gold answer, in a worker process with a hard deadline.
 
     Safe to call from any thread. See :func:`verify_math_batch` for the statuses.
@@ -93,8 +108,9 @@ def verify_math(response: str, gold: str, *, timeout_s: float = 10.0) -> Verdict
         response: The model output (any text; chain of thought and ``</think>`` allowed).
         gold: The reference answer.
         timeout_s: Wall-clock budget.
+        extraction: ``"strict"`` (default) or ``"flexible"``, as for :func:`verify_math_batch`.
 
     Returns:
         The :class:`Verdict`.
     """
-    return verify_math_batch([response], [gold], timeout_s=timeout_s)[0]
+    return verify_math_batch([response], [gold], timeout_s=timeout_s, extraction=extraction)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reasoning_gym.verifiers.math_answer.exact import constant_expr, exactly_equal, has_float, rationalize
 from reasoning_gym.verifiers.math_answer.normalize import (
     EMPTY,
     braces_balanced,
@@ -21,13 +22,8 @@ from reasoning_gym.verifiers.math_answer.normalize import (
     words_to_number,
 )
 from reasoning_gym.verifiers.math_answer.numbers import Num, numbers_equal, parse_number
-from reasoning_gym.verifiers.math_answer.structure import (
-    Shape,
-    analyze,
-    inequality_to_interval,
-    split_top,
-    wrapping,
-)
+from reasoning_gym.verifiers.math_answer.relations import RELATION, relation_to_set
+from reasoning_gym.verifiers.math_answer.structure import Shape, analyze, has_connective, split_top, wrapping
 from reasoning_gym.verifiers.math_answer.symbolic import (
     MAX_SYMPY_CHARS,
     numeric_value,
@@ -35,6 +31,7 @@ from reasoning_gym.verifiers.math_answer.symbolic import (
     sympy_equal,
     to_sympy,
 )
+from reasoning_gym.verifiers.math_answer.towers import towers_equal
 
 #: Collections larger than this are compared by sorted normalised strings only (quadratic matching).
 MAX_ELEMENTS = 64
@@ -44,7 +41,6 @@ MAX_DEPTH = 4
 _CHOICE = re.compile(r"\(?([A-E])\)?")
 _CHOICE_PREFIX = re.compile(r"\(([A-E])\)\s*(.+)")
 _BASE_NUMERAL = re.compile(r"(\d[0-9A-Za-z]*)_\{?(\d+)\}?")
-_RELATION = re.compile(r"<|>|\\le(?![a-zA-Z])|\\ge(?![a-zA-Z])")
 
 
 @dataclass(frozen=True)
@@ -71,8 +67,8 @@ def _no(how: str, readable: bool = True) -> Judgement:
 
 
 def _is_multi(s: str) -> bool:
-    """Whether ``s`` has a top-level comma that is not a thousands separator."""
-    return len(split_top(s)) > 1 and not is_thousands(squash(s))
+    """Whether ``s`` lists several values: a top-level comma (not a thousands separator), "or", "and", ";"."""
+    return (len(split_top(s)) > 1 and not is_thousands(squash(s))) or has_connective(s)
 
 
 def _approximate_gold(g: str) -> bool:
@@ -94,8 +90,8 @@ def _prepare(p: str, g: str) -> tuple[str, str]:
 
 
 def _as_interval(s: str) -> str:
-    """An inequality in one variable becomes the interval it describes (``x > 3`` -> ``(3,\\infty)``)."""
-    return (inequality_to_interval(s) or s) if _RELATION.search(s) else s
+    """A condition on one variable becomes the set it describes (``x > 3`` -> ``(3,\\infty)``)."""
+    return (relation_to_set(s) or s) if RELATION.search(s) else s
 
 
 def judge(pred: str, gold: str) -> Judgement:
@@ -265,6 +261,10 @@ def _compare_single(p: str, g: str) -> Judgement:
     pn, gn = parse_number(squash(p)), parse_number(squash(g))
     if pn is not None and gn is not None:
         return Judgement(numbers_equal(pn, gn), True, "numeric")
+    if "^" in p or "^" in g:
+        tower = towers_equal(squash(p), squash(g))
+        if tower is not None:  # before the refusals: towers are compared without being evaluated
+            return Judgement(tower, True, "power tower")
     refusal = refusal_reason(p) or refusal_reason(g)
     if refusal:
         return _no(f"not evaluated: {refusal}")
@@ -281,14 +281,26 @@ def _compare_single(p: str, g: str) -> Judgement:
 
 
 def _compare_number_with_expression(p: str, g: str, pn: Num | None, gn: Num | None) -> Judgement | None:
-    """One side is a plain number: evaluate the other exactly, so decimals never get float tolerance."""
+    """One side is a plain number: compare the other side's value exactly, unless the gold is a decimal."""
+    from sympy import Rational
+
     other = to_sympy(g if pn is not None else p)
     if other is None:
         return None if pn is not None else _no("could not parse the answer", readable=False)
-    value = numeric_value(other)
-    if value is None:
-        return None  # variables, complex numbers, sets: let math-verify decide
+    if not constant_expr(other):
+        return None  # variables, sets, relations: let the symbolic comparison decide
     if pn is not None:
-        return Judgement(numbers_equal(pn, value), True, "numeric (evaluated gold)")
+        if has_float(other):  # a rounded decimal inside the gold: tolerance as for any decimal gold
+            value = numeric_value(other)
+            return None if value is None else Judgement(numbers_equal(pn, value), True, "numeric (evaluated gold)")
+        same = exactly_equal(Rational(pn.value.numerator, pn.value.denominator), other)
+        return None if same is None else Judgement(same, True, "exact (evaluated gold)")
     assert gn is not None
-    return Judgement(numbers_equal(value, gn), True, "numeric (evaluated answer)")
+    if gn.approximate:
+        value = numeric_value(other)
+        return None if value is None else Judgement(numbers_equal(value, gn), True, "numeric (evaluated answer)")
+    targets = [gn.value] + ([gn.value / 100] if gn.percent else [])
+    verdicts = [exactly_equal(rationalize(other), Rational(t.numerator, t.denominator)) for t in targets]
+    if any(verdicts):
+        return _yes("exact (evaluated answer)")
+    return None if None in verdicts else _no("exact (evaluated answer)")

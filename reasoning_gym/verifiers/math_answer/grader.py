@@ -10,18 +10,19 @@ from __future__ import annotations
 import re
 
 from reasoning_gym.verifiers.math_answer.equivalence import judge
-from reasoning_gym.verifiers.math_answer.extract import Extraction, extract_answer, last_boxed
+from reasoning_gym.verifiers.math_answer.extract import EXTRACTION_MODES, Extraction, extract_answer, last_boxed
 from reasoning_gym.verifiers.math_answer.normalize import clean
+from reasoning_gym.verifiers.math_answer.relations import RELATION, relation_to_set
 from reasoning_gym.verifiers.math_answer.structure import analyze
 from reasoning_gym.verifiers.verdict import Verdict
 
 #: Bumped whenever any verdict could change.
-MATH_VERIFIER_VERSION = "math-1.1"
+MATH_VERIFIER_VERSION = "math-2.0"
 
 _OR_WORDS = re.compile(r"\b(?:or|and|either)\b|\\cup(?![a-zA-Z])", re.IGNORECASE)
 
 
-def _verdict(reward: float, status: str, extracted: str | None, reason: str) -> Verdict:
+def _verdict(reward: float, status: str, extracted: str | None, reason: str, details: dict | None = None) -> Verdict:
     return Verdict(
         reward=reward,
         status=status,
@@ -29,6 +30,7 @@ def _verdict(reward: float, status: str, extracted: str | None, reason: str) -> 
         reason=reason,
         verifier="math",
         version=MATH_VERIFIER_VERSION,
+        details=details or {},
     )
 
 
@@ -46,7 +48,9 @@ def _reconcile_hedge(extraction: Extraction, gold: str) -> str | None:
     """
     if not extraction.hedged or not extraction.candidates:
         return None
-    gold_is_collection = analyze(clean(gold), single_other=False).kind != "single"
+    cleaned = clean(gold)
+    as_set = relation_to_set(cleaned) if RELATION.search(cleaned) else None  # "|x| > 2" is a union of rays
+    gold_is_collection = analyze(as_set or cleaned, single_other=False).kind != "single"
     if not (gold_is_collection or _OR_WORDS.search(gold)):
         return None
     if len(extraction.candidates) == 1:
@@ -54,9 +58,8 @@ def _reconcile_hedge(extraction: Extraction, gold: str) -> str | None:
     return ", ".join(extraction.candidates)
 
 
-def _score(response: str, gold: str) -> Verdict:
-    gold = _gold_text(gold)
-    extraction = extract_answer(response)
+def _judged(extraction: Extraction, gold: str) -> Verdict:
+    """The verdict for one extraction of the response against the (already reduced) gold."""
     answer = extraction.answer
     reason = extraction.reason
     if answer is None:
@@ -73,21 +76,64 @@ def _score(response: str, gold: str) -> Verdict:
     return _verdict(0.0, "wrong", answer, detail)
 
 
-def score_math(response: str, gold: str) -> Verdict:
+def _summary(verdict: Verdict) -> dict:
+    return {"reward": verdict.reward, "status": verdict.status, "extracted": verdict.extracted}
+
+
+def _score(response: str, gold: str, extraction: str) -> Verdict:
+    gold = _gold_text(gold)
+    strict = extract_answer(response, "strict")
+    by_mode = {"strict": _judged(strict, gold)}
+    # Flexible extraction only differs where strict found nothing marked: judge a second time only then.
+    flexible = extract_answer(response, "flexible") if not strict.marked else strict
+    by_mode["flexible"] = by_mode["strict"] if flexible is strict else _judged(flexible, gold)
+    chosen = by_mode[extraction]
+    details = {"extraction": extraction, "by_extraction": {mode: _summary(v) for mode, v in by_mode.items()}}
+    return _verdict(chosen.reward, chosen.status, chosen.extracted, chosen.reason, details)
+
+
+def score_math(response: str, gold: str, extraction: str = "strict") -> Verdict:
     """Grade a model response against the gold final answer.
 
     Args:
         response: The full model response (reasoning, ``</think>``, boxes...).
         gold: The reference final answer (e.g. MATH's boxed content, GSM8K's number).
+        extraction: ``"strict"`` or ``"flexible"`` (see :func:`~.extract.extract_answer`).
 
     Returns:
         A :class:`Verdict` with reward 1.0 (``correct``) or 0.0 (``wrong``, ``no_answer``, ``unparseable``,
-        ``error``), the committed answer in ``extracted`` and a short ``reason``.
+        ``error``), the committed answer in ``extracted`` and a short ``reason``. ``details["by_extraction"]``
+        holds ``{"reward", "status", "extracted"}`` under both extraction modes, so that a caller can count
+        the samples whose reward depends on the mode.
     """
     try:
         if not isinstance(response, str) or not isinstance(gold, str):
             response = "" if response is None else str(response)
             gold = "" if gold is None else str(gold)
-        return _score(response, gold)
+        if extraction not in EXTRACTION_MODES:
+            return _verdict(0.0, "error", None, f"unknown extraction mode {extraction!r}; use strict or flexible")
+        return _score(response, gold, extraction)
     except Exception as exc:  # model output must never crash the trainer: report it as a verdict
         return _verdict(0.0, "error", None, f"{type(exc).__name__}: {exc}"[:500])
+
+
+#: One comparison of each kind the symbolic path meets (fractions, radicals, intervals, matrices, equations,
+#: sets, complex numbers, functions): run once when a worker starts, so that the parser's lazily built tables
+#: and sympy's lazy imports are paid before the worker takes its first deadline, not during it.
+_WARM_UP = (
+    (r"\boxed{\frac{\sqrt{3}}{2}}", r"\frac{\pi}{4}"),
+    (r"\boxed{(1,2]}", r"[0,\infty)"),
+    (r"\boxed{x^2+2x+1}", "(x+1)^2"),
+    (r"\boxed{\begin{pmatrix}1\\2\end{pmatrix}}", r"\begin{pmatrix}1\\3\end{pmatrix}"),
+    (r"\boxed{2\sin x\cos x}", r"\sin 2x"),
+    (r"\boxed{y=2x+3}", "y=3x+2"),
+    (r"\boxed{\{1,2\}}", r"\{1,3\}"),
+    (r"\boxed{3+2i}", "2-3i"),
+    (r"\boxed{\log_2 8}", "e^{2}"),
+)
+
+
+def warm_up() -> None:
+    """Grade a few representative pairs (called once by each verifier worker before it reports ready)."""
+    for response, gold in _WARM_UP:
+        score_math(response, gold)

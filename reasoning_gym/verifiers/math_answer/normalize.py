@@ -11,6 +11,22 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from reasoning_gym.verifiers.math_answer.words import is_wordy, word_key, words_to_number
+
+__all__ = [
+    "EMPTY",
+    "braces_balanced",
+    "clean",
+    "drop_thousands",
+    "is_thousands",
+    "is_wordy",
+    "matching_brace",
+    "squash",
+    "unwrap_command",
+    "word_key",
+    "words_to_number",
+]
+
 # --- brace helpers -----------------------------------------------------------------------------------------
 
 
@@ -148,9 +164,11 @@ _GREEK = (
 # "x = 5", "k=-3", "x_1 = 4", "\theta = 30", "x \in [-2, 7]", "x \approx 1.41": the variable name is not
 # part of the answer. Only a lone variable qualifies, so "5x - 7y + 4 = 0" or "y = 2x + 3" keep their lhs
 # unless the same kind of prefix is also stripped from the other side.
+_ONE_VAR = r"(?:[a-zA-Z]|\\(?:" + _GREEK + r"))(?:_\{?[a-zA-Z0-9]+\}?)?"
+# "(a, b) = (1, 4)": a tuple of variables assigned a tuple of values is the tuple of values.
 _ASSIGN = re.compile(
-    r"^(?:[a-zA-Z]|\\(?:" + _GREEK + r"))(?:_\{?[a-zA-Z0-9]+\}?)?(?:\([a-z]\))?\s*(?:=|\\in(?![a-zA-Z])|"
-    r"\\approx(?![a-zA-Z]))\s*"
+    r"^(?:" + _ONE_VAR + r"(?:\([a-z]\))?|\(\s*" + _ONE_VAR + r"(?:\s*,\s*" + _ONE_VAR + r")+\s*\))\s*"
+    r"(?:=|\\in(?![a-zA-Z])|\\approx(?![a-zA-Z]))\s*"
 )
 
 _EMPTY_WORDS = frozenset(
@@ -250,7 +268,9 @@ def clean(answer: str, strip_assignment: bool = True) -> str:
     Returns:
         The cleaned answer (never ``None``; may be empty).
     """
-    s = answer
+    from reasoning_gym.verifiers.math_answer.forms import post_clean, pre_clean  # forms reads this module
+
+    s = pre_clean(answer)
     for bad, good in _UNICODE.items():
         if bad in s:
             s = s.replace(bad, good)
@@ -268,7 +288,7 @@ def clean(answer: str, strip_assignment: bool = True) -> str:
     s = re.sub(r"\s+", " ", s).strip()
     s = _strip_delimiters(s)
     s = _frac_shorthand(s)
-    s = _strip_units(s)
+    s = post_clean(_strip_units(s))
     if strip_assignment:
         s = _strip_assignment(s)
     s = _canonical_empty(s)
@@ -292,65 +312,3 @@ def is_thousands(s: str) -> bool:
 def drop_thousands(s: str) -> str:
     """Remove the thousands separators of a string accepted by :func:`is_thousands`."""
     return s.replace(",", "")
-
-
-# --- words -------------------------------------------------------------------------------------------------
-
-_WORDY = re.compile(r"[A-Za-z][A-Za-z\s'\-.()]*")
-
-
-def is_wordy(s: str) -> bool:
-    """Whether ``s`` is a plain-text answer (``Monday``, ``(B)``-free words, ``even``) rather than math."""
-    return bool(_WORDY.fullmatch(s)) and re.search(r"[A-Za-z]{3,}", s) is not None
-
-
-def word_key(s: str) -> str:
-    """Case- and spacing-insensitive key of a text answer (articles and punctuation dropped)."""
-    low = re.sub(r"[^a-z0-9 ]", " ", s.lower())
-    words = [w for w in low.split() if w not in {"the", "a", "an"}]
-    return " ".join(words)
-
-
-_SMALL = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen".split()
-    )
-}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
-
-
-def words_to_number(s: str) -> int | None:
-    """Convert an English cardinal (``five``, ``twenty-three``, ``one hundred and five``) to an int.
-
-    Returns ``None`` unless every word is a number word, so "five apples" is not converted.
-    """
-    words = re.sub(r"[-,]", " ", s.lower()).split()
-    if not words or len(words) > 12:
-        return None
-    negative = words[0] in {"minus", "negative"}
-    if negative:
-        words = words[1:]
-    total = current = 0
-    seen = False
-    for w in words:
-        if w == "and":
-            continue
-        if w in _SMALL:
-            current += _SMALL[w]
-        elif w in _TENS:
-            current += _TENS[w]
-        elif w == "hundred":
-            current = max(current, 1) * 100
-        elif w in _SCALES:
-            total += max(current, 1) * _SCALES[w]
-            current = 0
-        else:
-            return None
-        seen = True
-    if not seen:
-        return None
-    value = total + current
-    return -value if negative else value

@@ -22,8 +22,6 @@ REL_TOL = Fraction(1, 10**4)
 #: Rounding to the gold's stated precision is accepted only up to this relative error, so that a gold with
 #: one significant digit (``0.5``, ``4e33``) does not accept everything within half a unit.
 MAX_ROUNDING_REL = Fraction(5, 100)
-#: Relative error under which two values obtained by high-precision evaluation count as identical.
-EVAL_EPS = Fraction(1, 10**25)
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class Num:
         approximate: Written as a decimal or scientific literal, hence possibly rounded.
         quantum: For approximate literals, one unit of the last written digit (``1.60`` -> 0.01).
         percent: Written with a percent sign.
-        fuzzy: Obtained by numerically evaluating an expression (equal only up to ``EVAL_EPS``).
+        fuzzy: Obtained by numerically evaluating an expression (only ever compared with a decimal gold).
     """
 
     value: Fraction
@@ -54,7 +52,9 @@ _POW10 = re.compile(r"10\^(?:\{([+-]?\d+)\}|([+-]?\d))")
 _FRAC = re.compile(r"\\frac\{([+-]?\d+)\}\{([+-]?\d+)\}")
 _SLASH = re.compile(r"(\d+)\.?/(\d+)")
 _MIXED = re.compile(r"(\d+)\\frac\{(\d+)\}\{(\d+)\}")
-_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\{(\d+)\}")
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\(?:overline|bar|dot)\s*(?:\{(\d+)\}|(\d))")
+#: ``0.666\ldots``, ``0.142857142857...``: the written digits end in at least two copies of the period.
+_DOTS = re.compile(r"(\d*)\.(\d+)(?:\\[lc]?dots|\.\.\.|\u2026)")
 
 
 def _decimal_parts(mantissa: str) -> tuple[Fraction, int]:
@@ -106,11 +106,35 @@ def _parse_ratio(s: str) -> Num | None:
         return Num(int(m.group(1)) + Fraction(int(m.group(2)), den)) if den else None
     m = _REPEATING.fullmatch(s)
     if m:
-        whole, fixed, cycle = m.group(1) or "0", m.group(2), m.group(3)
-        base = Fraction(int(whole + fixed), 10 ** len(fixed))
-        rep = Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(fixed))
-        return Num(base + rep)
+        return Num(_repeating(m.group(1) or "0", m.group(2), m.group(3) or m.group(4)))
+    m = _DOTS.fullmatch(s)
+    if m:
+        return _dotted(m.group(1) or "0", m.group(2))
     return None
+
+
+def _repeating(whole: str, fixed: str, cycle: str) -> Fraction:
+    """The value of ``whole.fixed(cycle)(cycle)...``."""
+    base = Fraction(int(whole + fixed), 10 ** len(fixed))
+    return base + Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(fixed))
+
+
+def _dotted(whole: str, digits: str) -> Num:
+    """The value of ``whole.digits...``: the shortest period written at least twice at the end repeats.
+
+    ``0.1666...`` is one sixth and ``0.142857142857...`` one seventh; without such a period (``0.6...``) the
+    dots only mean "rounded", and the number is an approximate decimal.
+    """
+    for period in range(1, len(digits) // 2 + 1):
+        cycle = digits[-period:]
+        if digits[-2 * period : -period] != cycle:
+            continue
+        fixed = digits
+        while fixed.endswith(cycle):
+            fixed = fixed[: -len(cycle)]
+        return Num(_repeating(whole, fixed, cycle))
+    value, frac_digits = _decimal_parts(f"{whole}.{digits}")
+    return Num(value, True, Fraction(1, 10**frac_digits))
 
 
 @lru_cache(maxsize=8192)
@@ -159,8 +183,9 @@ def _close(pred: Fraction, gold: Fraction, gold_num: Num, scale: Fraction) -> bo
 def numbers_equal(pred: Num, gold: Num) -> bool:
     """Compare two numeric answers under the decimal and percent rules.
 
-    * Exact values must match exactly. A decimal prediction is never "close enough" to an exact gold
-      (``0.333`` is not ``\\frac13``), but ``0.25`` equals ``\\frac14`` because it *is* exact.
+    * Exact values must match exactly, however close they are (an evaluated, ``fuzzy`` value included). A
+      decimal prediction is never "close enough" to an exact gold (``0.333`` is not ``\\frac13``), but
+      ``0.25`` equals ``\\frac14`` because it *is* exact.
     * When the gold is itself a decimal literal it is treated as rounded: accept a relative error of
       ``REL_TOL`` or a prediction that rounds to the gold at the gold's last written digit.
     * ``5\\%`` matches gold ``5`` and ``5\\%``; ``0.05`` matches only a gold written as ``5\\%``.
@@ -175,11 +200,8 @@ def numbers_equal(pred: Num, gold: Num) -> bool:
     candidates = [(gold.value, Fraction(1))]
     if gold.percent and not pred.percent:
         candidates.append((gold.value / 100, Fraction(1, 100)))
-    fuzzy = pred.fuzzy or gold.fuzzy
     for value, scale in candidates:
         if pred.value == value:
-            return True
-        if fuzzy and abs(pred.value - value) <= EVAL_EPS * max(Fraction(1), abs(value)):
             return True
         if gold.approximate and _close(pred.value, value, gold, scale):
             return True

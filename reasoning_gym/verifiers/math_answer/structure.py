@@ -15,6 +15,8 @@ from reasoning_gym.verifiers.math_answer.normalize import drop_thousands, is_tho
 _OPEN = "([{"
 _CLOSE = ")]}"
 _MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.DOTALL)
+#: ``\left[\begin{array}{cc} ... \end{array}\right]``: an array in brackets is a matrix too.
+_BRACKETED_ARRAY = re.compile(r"[\[(]\s*(\\begin\{array\}.*\\end\{array\})\s*[\])]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ def _expand_pm(items: list[str]) -> list[str]:
 
 
 def _matrix(s: str) -> Shape | None:
-    m = _MATRIX.fullmatch(s.strip())
+    bracketed = _BRACKETED_ARRAY.fullmatch(s.strip())
+    m = _MATRIX.fullmatch(bracketed.group(1) if bracketed else s.strip())
     if m is None:
         return None
     rows = [r for r in split_top(m.group(2), "\\\\") if r]
@@ -117,7 +120,12 @@ def _matrix(s: str) -> Shape | None:
     return Shape("matrix", tuple(c for r in cells for c in r), rows=len(cells))
 
 
-_CONNECTIVE = re.compile(r"\s+(?:and|or|and/or)\s+|\s*;\s*")
+_CONNECTIVE = re.compile(r"(?:\s*,)?\s+(?:and|or|and/or)\s+|\s*;\s*")
+
+
+def has_connective(s: str) -> bool:
+    """Whether a (non-text) answer joins several values with "and", "or" or ";" ("x = 2 or x = 3")."""
+    return not is_wordy(s) and _CONNECTIVE.search(s) is not None
 
 
 def analyze(s: str, single_other: bool = True) -> Shape:
@@ -135,6 +143,10 @@ def analyze(s: str, single_other: bool = True) -> Shape:
     if matrix is not None:
         return matrix
     if not is_wordy(s):
+        if ";" in s:
+            from reasoning_gym.verifiers.math_answer.forms import solution_groups
+
+            s = solution_groups(s) or s
         s = _CONNECTIVE.sub(", ", s)
     if single_other and is_thousands(squash(s)):
         return Shape("single", (drop_thousands(squash(s)),))
@@ -152,47 +164,3 @@ def analyze(s: str, single_other: bool = True) -> Shape:
     if len(items) > 1:
         return Shape("bare", tuple(items))
     return Shape("single", (s,))
-
-
-# --- inequalities as intervals -----------------------------------------------------------------------------
-
-_VAR = r"(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\w+\}?)?"
-_REL = r"(<|>|\\le(?![a-zA-Z])|\\ge(?![a-zA-Z]))"
-_ONE_SIDED = re.compile(r"(" + _VAR + r")\s*" + _REL + r"\s*([^<>=]+)")
-_ONE_SIDED_REV = re.compile(r"([^<>=]+?)\s*" + _REL + r"\s*(" + _VAR + r")")
-_TWO_SIDED = re.compile(r"([^<>=]+?)\s*" + _REL + r"\s*(" + _VAR + r")\s*" + _REL + r"\s*([^<>=]+)")
-_FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le"}
-
-
-def _bound_ok(s: str) -> bool:
-    return "\\le" not in s and "\\ge" not in s and bool(s.strip())
-
-
-def inequality_to_interval(s: str) -> str | None:
-    """Rewrite ``x > 3`` as ``(3,\\infty)``, ``-1 \\le x < 2`` as ``[-1,2)``; ``None`` if not of that form.
-
-    Args:
-        s: A cleaned answer.
-
-    Returns:
-        The interval in cleaned LaTeX, or ``None``.
-    """
-    m = _TWO_SIDED.fullmatch(s)
-    if m and _bound_ok(m.group(1)) and _bound_ok(m.group(5)):
-        low, rel1, _, rel2, high = (g.strip() for g in m.groups())
-        if rel1 in {">", "\\ge"} and rel2 in {">", "\\ge"}:
-            low, high, rel1, rel2 = high, low, _FLIP[rel2], _FLIP[rel1]
-        if rel1 in {"<", "\\le"} and rel2 in {"<", "\\le"}:
-            return ("(" if rel1 == "<" else "[") + f"{low},{high}" + (")" if rel2 == "<" else "]")
-        return None
-    m = _ONE_SIDED.fullmatch(s)
-    if m and _bound_ok(m.group(3)):
-        rel, bound = m.group(2), m.group(3).strip()
-    else:
-        m = _ONE_SIDED_REV.fullmatch(s)
-        if not (m and _bound_ok(m.group(1))):
-            return None
-        rel, bound = _FLIP[m.group(2)], m.group(1).strip()
-    if rel in {">", "\\ge"}:
-        return ("(" if rel == ">" else "[") + f"{bound},\\infty)"
-    return "(-\\infty," + bound + (")" if rel == "<" else "]")
