@@ -1,20 +1,10 @@
-"""Benchmark tests: a fake engine for fast runner tests, tiny models on one CPU thread for end-to-end ones."""
+"""Benchmark tests: a fake engine for fast runner tests (tests/conftest.py gives torch one thread)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # On a shared 2-core machine, 2 spinning OpenMP threads make tiny matmuls ~30x slower than 1 thread.
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @dataclass
