@@ -359,6 +359,11 @@ def rollout_metrics(run: Run, data: Rollouts, advantages: Tensor) -> dict[str, f
         "advantage/abs_mean": adv_abs,
         "prompts/skipped": float(run.source.skipped),
     }
+    # Share of samples whose reward depends on the answer-extraction mode (strict vs flexible): a policy that
+    # has not learnt the answer format yet. Only envs graded by an answer-extracting verifier report it.
+    modes = [e.info["extraction_rewards"] for e in episodes if e.info.get("extraction_rewards")]
+    if modes:
+        metrics["reward/extraction_differs"] = sum(len(set(m.values())) > 1 for m in modes) / len(episodes)
     if all(e.sample.logprobs is not None for e in episodes):
         # Sampler vs trainer log-probs of the same tokens (engines that sample from their own weights copy).
         engine_logp = response_logprobs_of(episodes, data.old_logp.shape[1])
