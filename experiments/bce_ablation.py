@@ -26,21 +26,25 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
-import _common as c
+from _cli import base_parser, command_line, doc_intro, finish, resolve_dirs
+from _curves import by_method, mean_curve, mean_std
+from _jobs import FULL, PPO, QUICK, SPPO, make_jobs
+from _report import machine_info, md_table, plot_curves, settings_table, write_report
+from _runs import RunResult, read_metrics, run_jobs
 
-PPO_MSE = dataclasses.replace(c.PPO, label="PPO (MSE critic)")
-PPO_BCE = dataclasses.replace(c.PPO, label="PPO + BCE critic", flags={"critic_loss": "bce"})
-METHODS = [c.SPPO, PPO_MSE, PPO_BCE]
+PPO_MSE = dataclasses.replace(PPO, label="PPO (MSE critic)")
+PPO_BCE = dataclasses.replace(PPO, label="PPO + BCE critic", flags={"critic_loss": "bce"})
+METHODS = [SPPO, PPO_MSE, PPO_BCE]
 
 
-def late_reward(run: c.RunResult, fraction: float = 0.25) -> float:
+def late_reward(run: RunResult, fraction: float = 0.25) -> float:
     """Mean training reward over the last ``fraction`` of the run's steps (a less noisy view of the end)."""
-    rows = [r for r in c.read_metrics(run.folder) if r.get("step", 0) > 0 and "reward/mean" in r]
+    rows = [r for r in read_metrics(run.folder) if r.get("step", 0) > 0 and "reward/mean" in r]
     tail = rows[-max(1, round(len(rows) * fraction)) :]
     return statistics.fmean(r["reward/mean"] for r in tail)
 
 
-def table(groups: dict[str, list[c.RunResult]]) -> str:
+def table(groups: dict[str, list[RunResult]]) -> str:
     """Accuracy at start, end and best, late training reward and critic loss: mean ± std over seeds."""
     rows = []
     for label, runs in groups.items():
@@ -49,14 +53,14 @@ def table(groups: dict[str, list[c.RunResult]]) -> str:
         rows.append(
             [
                 label,
-                c.mean_std([r.accuracy[0] for r in runs]),
-                c.mean_std([r.final_accuracy for r in runs]),
-                c.mean_std([r.final_accuracy - r.accuracy[0] for r in runs]),
-                c.mean_std([max(r.accuracy) for r in runs]),
-                c.mean_std([late_reward(r) for r in runs]),
-                c.mean_std(losses),
+                mean_std([r.accuracy[0] for r in runs]),
+                mean_std([r.final_accuracy for r in runs]),
+                mean_std([r.final_accuracy - r.accuracy[0] for r in runs]),
+                mean_std([max(r.accuracy) for r in runs]),
+                mean_std([late_reward(r) for r in runs]),
+                mean_std(losses),
                 runs[0].steps[-1],
-                c.mean_std([r.total_wall_s for r in runs], 1),
+                mean_std([r.total_wall_s for r in runs], 1),
             ]
         )
     headers = [
@@ -64,47 +68,47 @@ def table(groups: dict[str, list[c.RunResult]]) -> str:
         "train reward, last 25% of steps",
         "critic loss, last step", "steps", "train seconds",
     ]  # fmt: skip
-    return c.md_table(headers, rows)
+    return md_table(headers, rows)
 
 
-def _last(run: c.RunResult, key: str) -> float | None:
-    values = [r[key] for r in c.read_metrics(run.folder) if key in r]
+def _last(run: RunResult, key: str) -> float | None:
+    values = [r[key] for r in read_metrics(run.folder) if key in r]
     return values[-1] if values else None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run (or reuse) SPPO, PPO-MSE and PPO-BCE on every seed, then write and print the report."""
-    args = c.base_parser(__doc__).parse_args(argv)
-    out, work = c.resolve_dirs(args, "bce_ablation")
-    settings = c.QUICK if args.quick else c.FULL
-    results = c.run_jobs(c.make_jobs(METHODS, settings, args.seeds), work, threads=args.threads)
-    groups = c.by_method(results)
+    args = base_parser(__doc__).parse_args(argv)
+    out, work = resolve_dirs(args, "bce_ablation")
+    settings = QUICK if args.quick else FULL
+    results = run_jobs(make_jobs(METHODS, settings, args.seeds), work, threads=args.threads)
+    groups = by_method(results)
     title = f"SPPO vs PPO (MSE / BCE critic), {len(args.seeds)} seed(s)"
-    png = c.plot_curves(
+    png = plot_curves(
         out / "bce_ablation_steps.png",
-        [c.mean_curve(runs) for runs in groups.values()],
+        [mean_curve(runs) for runs in groups.values()],
         x="steps",
         xlabel="RL step",
         title=title,
     )
-    gain_png = c.plot_curves(
-        out / "bce_ablation_gain.png", [c.mean_curve(runs, gain=True) for runs in groups.values()], x="steps",
+    gain_png = plot_curves(
+        out / "bce_ablation_gain.png", [mean_curve(runs, gain=True) for runs in groups.values()], x="steps",
         xlabel="RL step", title=title + ", paired gain", ylabel="held-out accuracy - the seed's start",
     )  # fmt: skip
     result_table = table(groups)
     sections = [
         "# BCE ablation (SPPO paper Fig. 4)",
-        c.doc_intro(__doc__),
-        f"Command: `{c.command_line()}`\n\nMachine: {c.machine_info(args.threads)}",
+        doc_intro(__doc__),
+        f"Command: `{command_line()}`\n\nMachine: {machine_info(args.threads)}",
         "## Settings\n\n"
-        + c.settings_table(settings, seeds=" ".join(map(str, args.seeds)), steps_of_every_run=results[0].job.steps),
+        + settings_table(settings, seeds=" ".join(map(str, args.seeds)), steps_of_every_run=results[0].job.steps),
         "## Results: held-out accuracy, mean ± std over seeds\n\n" + result_table,
         "The critic losses are not comparable across rows. SPPO's is BCE at the prompt, PPO (MSE)'s is "
         "0.5 x the clipped squared error per token, and PPO + BCE's is BCE per token.",
         f"![accuracy vs step]({png.name})\n\n![gain over the start vs step]({gain_png.name})",
     ]
-    path = c.write_report(out, "bce_ablation.md", sections)
-    c.finish(path, result_table, [png, gain_png])
+    path = write_report(out, "bce_ablation.md", sections)
+    finish(path, result_table, [png, gain_png])
     return 0
 
 

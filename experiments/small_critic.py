@@ -47,7 +47,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import _common as c
+from _cli import base_parser, command_line, doc_intro, finish, resolve_dirs
+from _curves import by_method, mean_curve, mean_std
+from _jobs import FULL, GRPO, QUICK, SPPO, Method, make_jobs
+from _report import machine_info, md_table, plot_curves, settings_table, write_report
+from _runs import RunResult, run_jobs
 
 #: scale -> (policy, same-size critic, small critic, settings changes)
 SCALES = {
@@ -63,17 +67,15 @@ SCALES = {
 }
 
 
-def methods(scale: str) -> list[c.Method]:
+def methods(scale: str) -> list[Method]:
     """Same-size critic, small critic and GRPO, all with the scale's policy."""
     policy, same, small, _ = SCALES[scale]
     return [
         dataclasses.replace(
-            c.SPPO, label=f"SPPO, same-size critic ({same})", settings={"policy": policy, "critic": same}
+            SPPO, label=f"SPPO, same-size critic ({same})", settings={"policy": policy, "critic": same}
         ),
-        dataclasses.replace(
-            c.SPPO, label=f"SPPO, small critic ({small})", settings={"policy": policy, "critic": small}
-        ),
-        dataclasses.replace(c.GRPO, settings={"policy": policy}),
+        dataclasses.replace(SPPO, label=f"SPPO, small critic ({small})", settings={"policy": policy, "critic": small}),
+        dataclasses.replace(GRPO, settings={"policy": policy}),
     ]
 
 
@@ -86,7 +88,7 @@ def parameter_count(name: str, *, as_critic: bool) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def table(groups: dict[str, list[c.RunResult]]) -> str:
+def table(groups: dict[str, list[RunResult]]) -> str:
     """Critic size, accuracy, peak memory (and its difference to the same-size critic) per method."""
     rows, base = [], None
     for label, runs in groups.items():
@@ -101,53 +103,53 @@ def table(groups: dict[str, list[c.RunResult]]) -> str:
                 runs[0].job.flags["policy.path"],
                 f"{critic} ({params / 1e6:.2f} M)" if critic else "none",
                 f"{params * 16 / 2**20:.1f}",
-                c.mean_std([r.final_accuracy for r in runs]),
-                c.mean_std([max(r.accuracy) for r in runs]),
-                c.mean_std(rss, 0),
+                mean_std([r.final_accuracy for r in runs]),
+                mean_std([max(r.accuracy) for r in runs]),
+                mean_std(rss, 0),
                 f"{sum(rss) / len(rss) - base:+.0f}",
-                c.mean_std(cuda, 0) if cuda else "n/a (CPU)",
+                mean_std(cuda, 0) if cuda else "n/a (CPU)",
                 runs[0].steps[-1],
-                c.mean_std([r.total_wall_s for r in runs], 1),
+                mean_std([r.total_wall_s for r in runs], 1),
             ]
         )
     headers = [
         "method", "policy", "critic (parameters)", "critic training state MiB", "final acc.", "best acc.",
         "peak RSS MiB", "RSS vs same-size critic", "peak CUDA MiB", "steps", "train seconds",
     ]  # fmt: skip
-    return c.md_table(headers, rows)
+    return md_table(headers, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run (or reuse) both critics and GRPO on every seed, then write and print the report."""
-    parser = c.base_parser(__doc__)
+    parser = base_parser(__doc__)
     parser.add_argument("--scale", choices=sorted(SCALES), default="tiny", help="model sizes (default: tiny)")
     args = parser.parse_args(argv)
-    out, work = c.resolve_dirs(args, "small_critic")
+    out, work = resolve_dirs(args, "small_critic")
     policy, same, _, changes = SCALES[args.scale]
     # The policy and same-size critic go into the settings too, so that the report's settings table names them.
-    base = c.QUICK if args.quick else c.FULL
+    base = QUICK if args.quick else FULL
     settings = dataclasses.replace(base, policy=policy, critic=same, **({} if args.quick else changes))
-    results = c.run_jobs(c.make_jobs(methods(args.scale), settings, args.seeds), work, threads=args.threads)
-    groups = c.by_method(results)
+    results = run_jobs(make_jobs(methods(args.scale), settings, args.seeds), work, threads=args.threads)
+    groups = by_method(results)
     suffix = "" if args.scale == "tiny" else f"_{args.scale}"
-    png = c.plot_curves(
-        out / f"small_critic{suffix}_steps.png", [c.mean_curve(r) for r in groups.values()], x="steps",
+    png = plot_curves(
+        out / f"small_critic{suffix}_steps.png", [mean_curve(r) for r in groups.values()], x="steps",
         xlabel="RL step", title=f"SPPO critic size, policy {SCALES[args.scale][0]}, {len(args.seeds)} seed(s)",
     )  # fmt: skip
     result_table = table(groups)
     sections = [
         f"# Small critic (SPPO paper Fig. 6), scale {args.scale}",
-        c.doc_intro(__doc__),
-        f"Command: `{c.command_line()}`\n\nMachine: {c.machine_info(args.threads)}",
-        "## Settings\n\n" + c.settings_table(settings, seeds=" ".join(map(str, args.seeds))),
+        doc_intro(__doc__),
+        f"Command: `{command_line()}`\n\nMachine: {machine_info(args.threads)}",
+        "## Settings\n\n" + settings_table(settings, seeds=" ".join(map(str, args.seeds))),
         "## Results: mean ± std over seeds\n\n" + result_table,
         "GRPO runs a fifth of SPPO's steps, at roughly SPPO's wall-clock (see time_to_target.md). Its peak "
         "memory is what matters here: it is reached in the first steps, where the 8 x prompts_per_step "
         "responses of a step are held at once.",
         f"![accuracy vs step]({png.name})",
     ]
-    path = c.write_report(out, f"small_critic{suffix}.md", sections)
-    c.finish(path, result_table, [png])
+    path = write_report(out, f"small_critic{suffix}.md", sections)
+    finish(path, result_table, [png])
     return 0
 
 

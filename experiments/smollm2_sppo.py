@@ -37,7 +37,10 @@ import random
 import tempfile
 from pathlib import Path
 
-import _common as c
+from _cli import command_line, doc_intro, finish
+from _jobs import DEFAULT_OUT, DEFAULT_WORK
+from _report import machine_info, md_table, new_figure, save_figure, write_report
+from _runs import read_metrics
 
 TRAIN_ID, TEST_ID = "rgexp/Addition-v0", "rgexp/AdditionTest-v0"
 TEMPLATE = "{question} Put the final answer in \\boxed{{}}."
@@ -112,14 +115,14 @@ def row(label: str, bench: dict, k: int) -> list:
 
 def plot_reward(run: Path, png: Path) -> Path:
     """Training reward (mean over the step's prompts) per step, with a 5-step moving average."""
-    rows = [r for r in c.read_metrics(run) if r.get("step", 0) > 0 and "reward/mean" in r]
+    rows = [r for r in read_metrics(run) if r.get("step", 0) > 0 and "reward/mean" in r]
     steps, rewards = [r["step"] for r in rows], [r["reward/mean"] for r in rows]
     smooth = [sum(rewards[max(0, i - 4) : i + 1]) / len(rewards[max(0, i - 4) : i + 1]) for i in range(len(rewards))]
-    fig, ax = c.new_figure()
+    fig, ax = new_figure()
     ax.plot(steps, rewards, "o", markersize=3, color="tab:red", alpha=0.5, label="reward per step")
     ax.plot(steps, smooth, "-", color="tab:red", label="5-step moving average")
     ax.set(xlabel="SPPO step", ylabel="training reward", title="SmolLM2-135M-Instruct, SPPO on addition")
-    return c.save_figure(fig, ax, png)
+    return save_figure(fig, ax, png)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,14 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0, help="run seed (default: 0)")
     parser.add_argument("--steps", type=int, default=None, help=f"SPPO steps (default: {FULL['steps']})")
-    parser.add_argument("--out", type=Path, default=None, help=f"report folder (default: {c.DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=None, help=f"report folder (default: {DEFAULT_OUT})")
     parser.add_argument("--work-dir", type=Path, default=None, help="run folder (default: runs/experiments/...)")
     parser.add_argument("--quick", action="store_true", help="smoke mode: 1 step, 4 problems, temp folders")
     args = parser.parse_args(argv)
     size = dict(QUICK if args.quick else FULL, **({"steps": args.steps} if args.steps else {}))
     root = Path(tempfile.gettempdir()) / "rgym-experiments-quick-smollm2" if args.quick else None
-    out = args.out or (root / "results" if root else c.DEFAULT_OUT)
-    work = args.work_dir or (root / "runs" if root else c.DEFAULT_WORK / "smollm2-sppo")
+    out = args.out or (root / "results" if root else DEFAULT_OUT)
+    work = args.work_dir or (root / "runs" if root else DEFAULT_WORK / "smollm2-sppo")
 
     from reasoning_gym.models.pretrained import pretrained_model_path
     from reasoning_gym.trainers.checkpoint import latest_checkpoint
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     register_envs(work / "data")
     before = evaluate_model(policy, work / "eval-before", size, args.seed)
     run = work / "sppo"
-    finished = (run / "metrics.jsonl").exists() and any(r.get("step") == size["steps"] for r in c.read_metrics(run))
+    finished = (run / "metrics.jsonl").exists() and any(r.get("step") == size["steps"] for r in read_metrics(run))
     if not finished:
         resume = ["--run.resume"] if latest_checkpoint(run) is not None else []
         code = train_main(train_argv(policy, run, size, args.seed) + resume)
@@ -152,17 +155,17 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"SPPO training failed with exit code {code}; its log is in {run}.")
     after = evaluate_model(str(latest_checkpoint(run) / "policy"), work / "eval-after", size, args.seed)
     k = size["samples"]
-    table = c.md_table(
+    table = md_table(
         ["model", f"avg@{k} [95% CI]", f"pass@{k}", "verdicts"],
         [row("SmolLM2-135M-Instruct (base)", before, k), row(f"after {size['steps']} SPPO steps", after, k)],
     )
-    train_s = sum(r.get("time/step", 0.0) for r in c.read_metrics(run))
+    train_s = sum(r.get("time/step", 0.0) for r in read_metrics(run))
     png = plot_reward(run, out / "smollm2_sppo_reward.png")
     flags = " ".join(train_argv(policy, Path("RUN"), size, args.seed)).replace(policy, "smollm2-135m")
     sections = [
         "# SPPO on a real pretrained model: SmolLM2-135M-Instruct",
-        c.doc_intro(__doc__),
-        f"Command: `{c.command_line()}`\n\nMachine: {c.machine_info(1)}",
+        doc_intro(__doc__),
+        f"Command: `{command_line()}`\n\nMachine: {machine_info(1)}",
         f"Training: `rgym train {flags}` (the env registered as above); {train_s / 60:.1f} min of training steps.",
         f"## Held-out addition, {size['eval_problems']} problems x {k} samples at temperature 0.6\n\n" + table,
         "Most of the base model's misses are responses the verifier cannot read (no boxed answer and no "
@@ -171,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         "compare the `wrong` counts, which only the arithmetic moves.",
         f"![training reward]({png.name})",
     ]
-    path = c.write_report(out, "smollm2_sppo.md", sections)
-    c.finish(path, table, [png])
+    path = write_report(out, "smollm2_sppo.md", sections)
+    finish(path, table, [png])
     return 0
 
 

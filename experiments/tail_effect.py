@@ -29,8 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import _common as c
 import numpy as np
+from _cli import base_parser, command_line, doc_intro, finish, resolve_dirs
+from _curves import mean_std
+from _jobs import FULL, PPO, QUICK, make_jobs
+from _report import machine_info, md_table, new_figure, save_figure, settings_table, write_report
+from _runs import RunResult, run_jobs
 
 ENV_ID = "rg/Arithmetic-v0"
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -73,7 +77,7 @@ def held_out_prompts(env_kwargs: dict, size: int) -> list:
     return prompts
 
 
-def sample_and_value(run: c.RunResult, prompts: list, samples: int) -> Trajectories:
+def sample_and_value(run: RunResult, prompts: list, samples: int) -> Trajectories:
     """Sample from the run's final policy, score the responses, and read its critic's V(s_t) along each."""
     import torch
 
@@ -146,9 +150,9 @@ def auc_table(all_traj: list[Trajectories]) -> str:
         counts = [len(traj.values), sum(traj.correct), len(traj.values) - sum(traj.correct)]
         rows.append([f"seed {traj.seed}", *counts, *(_fmt(a) for a in aucs)])
     if len(all_traj) > 1:
-        rows.append(["mean ± std", "", "", "", *(c.mean_std(per_q[q]) for q in QUANTILES)])
+        rows.append(["mean ± std", "", "", "", *(mean_std(per_q[q]) for q in QUANTILES)])
     headers = ["run", "trajectories", "correct", "wrong", *(f"AUC at {q:.0%}" for q in QUANTILES)]
-    return c.md_table(headers, rows)
+    return md_table(headers, rows)
 
 
 def value_table(all_traj: list[Trajectories]) -> str:
@@ -157,7 +161,7 @@ def value_table(all_traj: list[Trajectories]) -> str:
     for name, ok in (("correct", True), ("wrong", False)):
         pooled = [v for t in all_traj for v in t.group(ok)]
         rows.append([name, *(_fmt(float(at_relative(pooled, q).mean())) if pooled else "n/a" for q in QUANTILES)])
-    return c.md_table(["mean V(s_t)", *(f"{q:.0%}" for q in QUANTILES)], rows)
+    return md_table(["mean V(s_t)", *(f"{q:.0%}" for q in QUANTILES)], rows)
 
 
 def _fmt(x: float) -> str:
@@ -166,7 +170,7 @@ def _fmt(x: float) -> str:
 
 def plot_relative(all_traj: list[Trajectories], png: Path) -> Path:
     """V against relative position: a few single trajectories thin, the pooled group means bold."""
-    fig, ax = c.new_figure()
+    fig, ax = new_figure()
     for name, ok, colour in (("correct", True, "tab:blue"), ("wrong", False, "tab:red")):
         pooled = [v for t in all_traj for v in t.group(ok)]
         if not pooled:
@@ -176,12 +180,12 @@ def plot_relative(all_traj: list[Trajectories], png: Path) -> Path:
         ax.plot(GRID, on_grid(pooled).mean(0), color=colour, linewidth=2.5, label=f"{name} (mean of {len(pooled)})")
     ax.set(xlabel="relative position in the response (0: after the prompt, 1: before the last token)", ylabel="V(s_t)")
     ax.set_title("Token-level PPO critic along held-out trajectories")
-    return c.save_figure(fig, ax, png)
+    return save_figure(fig, ax, png)
 
 
 def plot_absolute(all_traj: list[Trajectories], png: Path, min_count: int = 5) -> Path:
     """Mean V ± standard error against token position, where at least ``min_count`` responses are that long."""
-    fig, ax = c.new_figure()
+    fig, ax = new_figure()
     for name, ok, colour in (("correct", True, "tab:blue"), ("wrong", False, "tab:red")):
         pooled = [v for t in all_traj for v in t.group(ok)]
         xs, means, errs = [], [], []
@@ -196,12 +200,12 @@ def plot_absolute(all_traj: list[Trajectories], png: Path, min_count: int = 5) -
             ax.plot(xs, means, color=colour, label=f"{name} ({len(pooled)})")
             ax.fill_between(xs, means - errs, means + errs, color=colour, alpha=0.2, linewidth=0)
     ax.set(xlabel="response token position t", ylabel="mean V(s_t) ± s.e.", title="Critic value by token position")
-    return c.save_figure(fig, ax, png)
+    return save_figure(fig, ax, png)
 
 
 def plot_auc(all_traj: list[Trajectories], png: Path) -> Path:
     """AUC of correct against wrong trajectories along the relative position, mean ± std over seeds."""
-    fig, ax = c.new_figure()
+    fig, ax = new_figure()
     curves = np.array([auc_curve(t) for t in all_traj])
     if not np.isnan(curves).all():
         mean = np.nanmean(curves, axis=0)
@@ -211,18 +215,18 @@ def plot_auc(all_traj: list[Trajectories], png: Path) -> Path:
     ax.axhline(0.5, color="black", linestyle=":", linewidth=1, label="no separation")
     ax.set(xlabel="relative position in the response", ylabel="AUC: V(correct) > V(wrong)", ylim=(0.0, 1.02))
     ax.set_title("Where the token-level critic separates correct from wrong")
-    return c.save_figure(fig, ax, png)
+    return save_figure(fig, ax, png)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Train (or reuse) PPO on every seed, analyse its critic on held-out samples, write and print the report."""
-    parser = c.base_parser(__doc__)
+    parser = base_parser(__doc__)
     parser.add_argument("--problems", type=int, default=None, help="held-out problems (default: 200; quick: 8)")
     parser.add_argument("--samples", type=int, default=2, help="responses per problem (default: 2)")
     args = parser.parse_args(argv)
-    out, work = c.resolve_dirs(args, "tail_effect")
-    settings = c.QUICK if args.quick else c.FULL
-    runs = c.run_jobs(c.make_jobs([c.PPO], settings, args.seeds), work, threads=args.threads)
+    out, work = resolve_dirs(args, "tail_effect")
+    settings = QUICK if args.quick else FULL
+    runs = run_jobs(make_jobs([PPO], settings, args.seeds), work, threads=args.threads)
     _threads(args.threads)
     prompts = held_out_prompts(settings.env_kwargs, args.problems or (8 if args.quick else 200))
     all_traj = []
@@ -237,19 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     result_table = auc_table(all_traj)
     sections = [
         "# Tail effect of the token-level PPO critic (SPPO paper Fig. 1)",
-        c.doc_intro(__doc__),
-        f"Command: `{c.command_line()}`\n\nMachine: {c.machine_info(args.threads)}",
-        "## Settings\n\n" + c.settings_table(
+        doc_intro(__doc__),
+        f"Command: `{command_line()}`\n\nMachine: {machine_info(args.threads)}",
+        "## Settings\n\n" + settings_table(
             settings, seeds=" ".join(map(str, args.seeds)), ppo_steps=runs[0].job.steps,
             held_out_problems=len(prompts), samples_per_problem=args.samples,
-            ppo_final_accuracy=c.mean_std([r.final_accuracy for r in runs]),
+            ppo_final_accuracy=mean_std([r.final_accuracy for r in runs]),
         ),
         "## Separation of correct from wrong trajectories (AUC of V(s_t))\n\n" + result_table,
         "## Mean V(s_t) by relative position, pooled over seeds\n\n" + value_table(all_traj),
         "\n\n".join(f"![{p.stem}]({p.name})" for p in pngs),
     ]  # fmt: skip
-    path = c.write_report(out, "tail_effect.md", sections)
-    c.finish(path, result_table, pngs)
+    path = write_report(out, "tail_effect.md", sections)
+    finish(path, result_table, pngs)
     return 0
 
 

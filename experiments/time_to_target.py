@@ -41,20 +41,24 @@ import dataclasses
 import math
 from pathlib import Path
 
-import _common as c
+from _cli import base_parser, command_line, doc_intro, finish, resolve_dirs
+from _curves import Curve, by_method, first_reaching, mean_curve, mean_std
+from _jobs import FULL, GRPO, PPO, QUICK, REMAX, RLOO, SPPO, Settings, make_jobs
+from _report import machine_info, md_table, plot_curves, settings_table, write_report
+from _runs import RunResult, run_jobs
 
-METHODS = [c.SPPO, c.GRPO, c.RLOO, c.REMAX, c.PPO]
-REFERENCE = c.GRPO.label
+METHODS = [SPPO, GRPO, RLOO, REMAX, PPO]
+REFERENCE = GRPO.label
 
 
-def settings_from(args) -> c.Settings:
+def settings_from(args) -> Settings:
     """The full or quick settings, with ``--steps``/``--prompts-per-step``/``--eval-every`` applied."""
-    base = c.QUICK if args.quick else c.FULL
+    base = QUICK if args.quick else FULL
     changes = {"steps": args.steps, "prompts_per_step": args.prompts_per_step, "eval_every": args.eval_every}
     return dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})
 
 
-def speedups(groups: dict[str, list[c.RunResult]]) -> dict[str, dict[int, float | None]]:
+def speedups(groups: dict[str, list[RunResult]]) -> dict[str, dict[int, float | None]]:
     """Per method and seed: GRPO's seconds to its best accuracy divided by the method's seconds to reach it.
 
     The target is the reference run's best held-out accuracy in the same seed. The value is None when the
@@ -67,8 +71,8 @@ def speedups(groups: dict[str, list[c.RunResult]]) -> dict[str, dict[int, float 
         for run in runs:
             ref = references[run.job.seed]
             target = max(ref.accuracy)
-            ref_time = c.first_reaching(ref.wall_s, ref.accuracy, target)
-            took = c.first_reaching(run.wall_s, run.accuracy, target)
+            ref_time = first_reaching(ref.wall_s, ref.accuracy, target)
+            took = first_reaching(run.wall_s, run.accuracy, target)
             out[label][run.job.seed] = None if took is None else (float("inf") if took == 0 else ref_time / took)
     return out
 
@@ -79,15 +83,15 @@ def _ratio(value: float | None) -> str:
     return "at start" if value == float("inf") else f"{value:.2f}x"
 
 
-def target_table(curves: dict[str, c.Curve], per_seed: dict[str, dict[int, float | None]]) -> str:
+def target_table(curves: dict[str, Curve], per_seed: dict[str, dict[int, float | None]]) -> str:
     """Seconds and samples each method needs to reach GRPO's best seed-mean accuracy, and per-seed ratios."""
     ref = curves[REFERENCE]
     target = max(ref.mean)
-    ref_time = c.first_reaching(ref.wall_s, ref.mean, target)
+    ref_time = first_reaching(ref.wall_s, ref.mean, target)
     rows = []
     for label, curve in curves.items():
-        took = c.first_reaching(curve.wall_s, curve.mean, target)
-        samples = c.first_reaching(curve.samples, curve.mean, target)
+        took = first_reaching(curve.wall_s, curve.mean, target)
+        samples = first_reaching(curve.samples, curve.mean, target)
         ratio = None if took is None else (float("inf") if took == 0 else ref_time / took)
         seeds = ", ".join(f"s{s}: {_ratio(v)}" for s, v in sorted(per_seed[label].items()))
         rows.append(
@@ -108,25 +112,25 @@ def target_table(curves: dict[str, c.Curve], per_seed: dict[str, dict[int, float
         "speed-up per seed",
         "train seconds, whole run",
     ]
-    return c.md_table(headers, rows)
+    return md_table(headers, rows)
 
 
-def table1(groups: dict[str, list[c.RunResult]], equal_step: int) -> str:
+def table1(groups: dict[str, list[RunResult]], equal_step: int) -> str:
     """Held-out accuracy at equal steps, at the end and at best; time, samples, peak memory: mean ± std over seeds."""
     rows = []
     for label, runs in groups.items():
         rows.append(
             [
                 label,
-                c.mean_std([r.accuracy[0] for r in runs]),
-                c.mean_std([r.accuracy_at(equal_step) for r in runs]),
-                c.mean_std([r.final_accuracy for r in runs]),
-                c.mean_std([r.final_accuracy - r.accuracy[0] for r in runs]),
-                c.mean_std([max(r.accuracy) for r in runs]),
+                mean_std([r.accuracy[0] for r in runs]),
+                mean_std([r.accuracy_at(equal_step) for r in runs]),
+                mean_std([r.final_accuracy for r in runs]),
+                mean_std([r.final_accuracy - r.accuracy[0] for r in runs]),
+                mean_std([max(r.accuracy) for r in runs]),
                 runs[0].steps[-1],
-                c.mean_std([r.total_wall_s for r in runs], 1),
+                mean_std([r.total_wall_s for r in runs], 1),
                 f"{runs[0].samples[-1]:.0f}",
-                c.mean_std([r.peak_rss_mb for r in runs], 0),
+                mean_std([r.peak_rss_mb for r in runs], 0),
             ]
         )
     headers = [
@@ -134,26 +138,26 @@ def table1(groups: dict[str, list[c.RunResult]], equal_step: int) -> str:
         "gain: final - start (paired)", "best acc.",
         "steps", "train seconds", "samples", "peak RSS MiB",
     ]  # fmt: skip
-    return c.md_table(headers, rows)
+    return md_table(headers, rows)
 
 
-def report(args, settings: c.Settings, results: list[c.RunResult], out: Path) -> tuple[Path, str, list[Path]]:
+def report(args, settings: Settings, results: list[RunResult], out: Path) -> tuple[Path, str, list[Path]]:
     """Write the markdown and PNGs; returns the markdown path, the tables to print and the PNG paths."""
-    groups = c.by_method(results)
-    curves = {label: c.mean_curve(runs) for label, runs in groups.items()}
+    groups = by_method(results)
+    curves = {label: mean_curve(runs) for label, runs in groups.items()}
     target = max(curves[REFERENCE].mean)
     title = f"{settings.policy} policy, {settings.env_kwargs['steps']}-step arithmetic, {len(args.seeds)} seed(s)"
     pngs = [
-        c.plot_curves(
+        plot_curves(
             out / "time_to_target_wallclock.png", list(curves.values()), x="wall_s", hline=target,
             xlabel="training wall-clock (s, evaluation excluded)", title=title,
         ),
-        c.plot_curves(
+        plot_curves(
             out / "time_to_target_samples.png", list(curves.values()), x="samples", hline=target,
             xlabel="samples generated", title=title,
         ),
-        c.plot_curves(
-            out / "time_to_target_gain.png", [c.mean_curve(runs, gain=True) for runs in groups.values()],
+        plot_curves(
+            out / "time_to_target_gain.png", [mean_curve(runs, gain=True) for runs in groups.values()],
             x="wall_s", xlabel="training wall-clock (s, evaluation excluded)", title=title + ", paired gain",
             ylabel="held-out accuracy - the seed's start",
         ),
@@ -166,25 +170,25 @@ def report(args, settings: c.Settings, results: list[c.RunResult], out: Path) ->
     )
     sections = [
         "# Time to target and small-scale Table 1 (SPPO paper Fig. 5, Table 1)",
-        c.doc_intro(__doc__),
-        f"Command: `{c.command_line()}`\n\nMachine: {c.machine_info(args.threads)}",
-        "## Settings\n\n" + c.settings_table(settings, seeds=" ".join(map(str, args.seeds))),
+        doc_intro(__doc__),
+        f"Command: `{command_line()}`\n\nMachine: {machine_info(args.threads)}",
+        "## Settings\n\n" + settings_table(settings, seeds=" ".join(map(str, args.seeds))),
         "## Method flags\n\n" + _flags_table(results),
         "## Results\n\n" + tables,
         _reading(),
         f"![accuracy vs wall-clock]({pngs[0].name})\n\n![accuracy vs samples]({pngs[1].name})\n\n"
         f"![gain over the start vs wall-clock]({pngs[2].name})",
     ]
-    return c.write_report(out, "time_to_target.md", sections), tables, pngs
+    return write_report(out, "time_to_target.md", sections), tables, pngs
 
 
-def _flags_table(results: list[c.RunResult]) -> str:
+def _flags_table(results: list[RunResult]) -> str:
     """Every method's full ``rgym train`` flags (env kwargs as in the settings), so that any run can be redone."""
     rows = {}
     for r in results:
         flags = " ".join(f"`--{k} {v}`" for k, v in sorted(r.job.flags.items()) if k != "env.kwargs")
         rows[r.job.method.label] = f"`{r.job.method.algo}` {flags}"
-    return c.md_table(
+    return md_table(
         ["method", "rgym train ALGO and flags (plus --env.kwargs, --run.seed, --run.output_dir)"], rows.items()
     )
 
@@ -201,25 +205,25 @@ def _reading() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run (or reuse) every method and seed, then write and print the report."""
-    parser = c.base_parser(__doc__)
+    parser = base_parser(__doc__)
     parser.add_argument(
-        "--steps", type=int, default=None, help=f"GRPO's RL steps; the others run 1.5x or 5x (default: {c.FULL.steps})"
+        "--steps", type=int, default=None, help=f"GRPO's RL steps; the others run 1.5x or 5x (default: {FULL.steps})"
     )
     parser.add_argument(
-        "--prompts-per-step", type=int, default=None, help=f"prompts per step (default: {c.FULL.prompts_per_step})"
+        "--prompts-per-step", type=int, default=None, help=f"prompts per step (default: {FULL.prompts_per_step})"
     )
     parser.add_argument(
         "--eval-every",
         type=int,
         default=None,
-        help=f"GRPO's eval interval; the 1-sample methods: 2x (default: {c.FULL.eval_every})",
+        help=f"GRPO's eval interval; the 1-sample methods: 2x (default: {FULL.eval_every})",
     )
     args = parser.parse_args(argv)
-    out, work = c.resolve_dirs(args, "time_to_target")
+    out, work = resolve_dirs(args, "time_to_target")
     settings = settings_from(args)
-    results = c.run_jobs(c.make_jobs(METHODS, settings, args.seeds), work, threads=args.threads)
+    results = run_jobs(make_jobs(METHODS, settings, args.seeds), work, threads=args.threads)
     path, tables, pngs = report(args, settings, results, out)
-    c.finish(path, tables, pngs)
+    finish(path, tables, pngs)
     return 0
 
 

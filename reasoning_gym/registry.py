@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import gymnasium as gym
-from gymnasium.envs.registration import EnvSpec, parse_env_id
+from gymnasium.envs.registration import EnvSpec, load_env_creator, parse_env_id
 
 from reasoning_gym.errors import ConfigError, ReasoningGymError, unknown_name
 
@@ -131,11 +131,10 @@ def register_dataset_env(
     for key, value in (("instruction", instruction), ("prompt_template", prompt_template)):
         if value is not None:
             kwargs[key] = value
-    if validate:
-        from reasoning_gym.envs.dataset import DatasetEnv
-
-        DatasetEnv(**kwargs)  # Raises DatasetFormatError / ConfigError naming the problem.
-    return register_env(env_id, "reasoning_gym.envs.dataset:DatasetEnv", kwargs=kwargs)
+    entry_point = "reasoning_gym.envs.dataset:DatasetEnv"
+    if validate:  # through the entry point, as make() does: envs.dataset imports this module, not the reverse
+        load_env_creator(entry_point)(**kwargs)  # Raises DatasetFormatError / ConfigError naming the problem.
+    return register_env(env_id, entry_point, kwargs=kwargs)
 
 
 def load_plugins() -> None:

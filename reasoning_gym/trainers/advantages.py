@@ -34,6 +34,7 @@ __all__ = [
     "broadcast_to_tokens",
     "gae_advantages",
     "get_advantage_fn",
+    "kl_to_go",
     "masked_whiten",
     "outcome_token_rewards",
 ]
@@ -72,7 +73,7 @@ def _check_shapes(rewards: Tensor, group_ids: Tensor, baseline: Tensor | None) -
 def _group_stats(rewards: Tensor, group_ids: Tensor, estimator: str) -> tuple[Tensor, Tensor, Tensor, int]:
     """Return per-sample (group sum, group size, group index) and the number of groups."""
     _, inverse, counts = torch.unique(group_ids, return_inverse=True, return_counts=True)
-    if (counts < 2).any():
+    if (counts < 2).any():  # verl quietly uses the raw reward (no baseline) there; we refuse
         lonely = torch.unique(group_ids[(counts < 2)[inverse]]).tolist()
         raise ValueError(
             f"{estimator} needs at least 2 samples per prompt, but groups {lonely[:5]} have 1; "
@@ -223,9 +224,23 @@ def gae_advantages(
 
 
 def masked_whiten(x: Tensor, mask: Tensor, *, eps: float = 1e-8) -> Tensor:
-    """Normalise ``x`` to zero mean and unit variance over the valid (mask == 1) entries; zero elsewhere."""
+    """Normalise ``x`` to zero mean and unit variance over the valid (mask == 1) entries; zero elsewhere.
+
+    The variance is the unbiased one (``n - 1`` in the denominator), as in verl's ``masked_whiten``, so PPO's
+    whitened advantages equal verl's. Where verl raises on a single valid entry, this returns zeros.
+    """
     mask = mask.to(x.dtype)
-    count = mask.sum().clamp(min=1)
-    mean = (x * mask).sum() / count
-    var = (((x - mean) * mask) ** 2).sum() / count
+    count = mask.sum()
+    mean = (x * mask).sum() / count.clamp(min=1)
+    var = (((x - mean) * mask) ** 2).sum() / (count - 1).clamp(min=1)
     return (x - mean) * torch.rsqrt(var + eps) * mask
+
+
+def kl_to_go(kl: Tensor, mask: Tensor) -> Tensor:
+    """Per-token KL summed from each token to the end of its response: ``sum_{t' >= t} KL_t'``, ``[B, T]``.
+
+    With the KL penalty in a ReMax reward, each token's return is ``R - beta * kl_to_go``, as verl shapes the
+    token rewards (``R`` on the last token minus ``beta * KL_t`` on every token) and then sums them to go.
+    """
+    kl = kl.detach().float() * mask.to(torch.float32)
+    return kl.flip(-1).cumsum(-1).flip(-1)

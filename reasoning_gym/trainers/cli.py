@@ -64,6 +64,7 @@ SHORTCUTS: dict[str, tuple[str, dict[str, Any]]] = {
 RUN_FLAGS = {
     "--preset NAME": "named settings: cpu-demo, paper-1.5b, paper-7b, paper-7b-small-critic",
     "--dry-run": "plan per-GPU memory from the models' config.json and exit (with --gpus, --gpu-memory)",
+    "--sft-only": "run (or find in the cache) the supervised warm start, print its folder and exit",
     "--debug": "show the traceback of an error instead of one message",
 }
 
@@ -93,10 +94,23 @@ def _main(argv: list[str]) -> int:
     else:
         name = "sppo"
     module = get_trainer(name)
+    sft_only = "--sft-only" in argv
+    argv = [a for a in argv if a != "--sft-only"]
     config, plan = parse_train_args(name, module.Config, argv, with_plan=True)
     if plan is not None:
         return _dry_run(config, **plan)
+    if sft_only:
+        return _sft_only(config)
     module.train(config)
+    return 0
+
+
+def _sft_only(config: Any) -> int:
+    from reasoning_gym.trainers.sft import warm_start
+
+    if config.sft.steps == 0:
+        raise ConfigError("--sft-only with sft.steps = 0: nothing to do; give the steps, e.g. --sft.steps 300.")
+    print(warm_start(config).path)
     return 0
 
 

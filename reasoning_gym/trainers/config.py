@@ -196,9 +196,14 @@ class OptimConfig:
     (flash-attention varlen where installed, else a block-diagonal mask)."""
     epochs: int = 1
     """Passes over each rollout batch."""
+    loss_agg: Literal["exact", "verl"] = "exact"
+    """How micro-batch losses add up to the mini-batch's: exact = the whole mini-batch's token-mean (row mean
+    for a per-prompt critic) however it is cut into micro-batches and ranks; verl = the mean of the
+    micro-batches' own means, as verl's dp_actor with a fixed micro-batch size (the SPPO paper's code)."""
 
     def __post_init__(self) -> None:
         check(self.lr > 0, f"lr must be positive, got {self.lr}.")
+        check(self.loss_agg in ("exact", "verl"), f"loss_agg must be 'exact' or 'verl', got {self.loss_agg!r}.")
         check(self.warmup_steps >= 0, f"warmup_steps must be >= 0, got {self.warmup_steps}.")
         check(0 <= self.min_lr_ratio <= 1, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}.")
         check(self.grad_clip > 0, f"grad_clip must be positive, got {self.grad_clip}.")

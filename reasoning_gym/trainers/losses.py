@@ -15,8 +15,9 @@ Metric keys use one prefix scheme (``loss/...``, ``actor/...``, ``critic/...``) 
 
 Gradient accumulation: pass ``normalizer`` (the number of tokens, or sequences, in the whole mini-batch) and
 each micro-batch returns ``sum / normalizer``; summing the micro-batch losses then gives the mini-batch's
-exact mean, instead of a mean of means that over-weights short micro-batches. The ``loss/...`` metrics are
-always the batch's own mean, whatever the normalizer, so they can be averaged over micro-batches.
+exact mean, instead of a mean of means that over-weights short micro-batches. :func:`micro_normalizer` picks
+the normalizer, and with ``"verl"`` gives that mean of means instead, as verl's dp_actor does. The ``loss/...``
+metrics are always the batch's own mean, whatever the normalizer, so they can be averaged over micro-batches.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "KL_ESTIMATORS",
     "POLICY_LOSSES",
     "Aggregation",
+    "LossAgg",
     "aggregate",
     "bce_value_loss",
     "clipped_pg_loss",
@@ -41,6 +43,7 @@ __all__ = [
     "get_policy_loss",
     "kl_penalty",
     "masked_mean",
+    "micro_normalizer",
     "token_bce_value_loss",
     "token_kl",
     "value_loss",
@@ -63,6 +66,31 @@ def get_policy_loss(name: str) -> PolicyLossFn:
 def get_kl_estimator(name: str) -> Callable[[Tensor, Tensor], Tensor]:
     """Return the per-token KL estimator ``name`` (``"k1"``, ``"k2"`` or ``"k3"``)."""
     return KL_ESTIMATORS.get(name)
+
+
+#: How micro-batch losses add up to a mini-batch's: see :func:`micro_normalizer`.
+LossAgg = Literal["exact", "verl"]
+
+
+def micro_normalizer(mode: LossAgg, *, mini_count: float, micro_count: float, micro_batches: int) -> float:
+    """The denominator of one micro-batch's summed loss under gradient accumulation.
+
+    Args:
+        mode: ``"exact"``: the whole mini-batch's count, so the summed micro-batch gradients are the mini-batch
+            mean's, however it is cut. ``"verl"``: the micro-batch's own count times the number of
+            micro-batches, so they are the mean of the micro-batches' own means -- verl's dp_actor with a fixed
+            micro-batch size (each micro-batch's mean loss divided by the gradient accumulation steps, then
+            averaged over data-parallel ranks), which the SPPO paper's code runs. The two agree when every
+            micro-batch holds the same count.
+        mini_count: Tokens (or sequences, by the loss's aggregation) in the whole mini-batch, over all ranks.
+        micro_count: Tokens (or sequences) in this micro-batch.
+        micro_batches: Micro-batches in the mini-batch over all ranks (this rank's count times the ranks).
+    """
+    if mode == "exact":
+        return max(float(mini_count), 1.0)
+    if mode == "verl":
+        return max(float(micro_count), 1.0) * micro_batches
+    raise ValueError(f"Unknown loss_agg {mode!r}; use 'exact' or 'verl'.")
 
 
 def masked_mean(x: Tensor, mask: Tensor) -> Tensor:

@@ -26,6 +26,8 @@ __all__ = [
 def minibatches(num_rows: int, size: int, *, epochs: int = 1) -> Iterator[Tensor]:
     """Row indices of shuffled mini-batches of ``size`` rows, ``epochs`` passes (the last one may be short).
 
+    Every pass draws a new order. verl's dp_actor instead splits the (once shuffled) batch in order, the same
+    mini-batches in every epoch; with one epoch, the SPPO paper's setting, the two are alike in distribution.
     Shuffling draws from torch's global generator, which checkpoints save and restore.
     """
     for _ in range(epochs):

@@ -17,7 +17,7 @@ prompt-only critic; it tests whether the loss, rather than the sequence-level ad
 One step: draw B prompts, sample one response each; old log-probs; values ``V(s_t)``; scores; token rewards
 (minus ``beta * KL_t`` with ``--kl.coef`` and ``--kl.in_reward``); GAE advantages and returns; critic update
 (clipped squared error, or cross-entropy, every step); actor update (clipped PPO with per-token ratios, eps
-0.2, dual clip 3.0, token-mean; skipped during the first ``critic_warmup`` steps). The loop around it is
+0.2, dual clip 3.0, token-mean; from step ``critic_warmup`` on, as in verl). The loop around it is
 shared with every trainer (:func:`reasoning_gym.trainers.loop.run_training`).
 
 Runs on one process or FSDP2 under ``torchrun``; rollouts with transformers ``generate`` or vLLM
@@ -77,7 +77,8 @@ class PPOConfig(TrainerConfig):
     critic_optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-5, mini_batch_size=32))
     """Critic optimizer and batching."""
     critic_warmup: int = 0
-    """Steps at the start that train only the critic (the SPPO paper's PPO baseline: 50)."""
+    """The actor first updates at this (1-based) step; the steps before it train only the critic. As verl's
+    ``critic_warmup``: 50 (the SPPO paper's PPO baseline) gives 49 critic-only steps; 0 and 1 give none."""
     value_clip: float | None = 0.5
     """Keep new values within this distance of the values at sampling time in the loss (none: no clip); mse only."""
     critic_loss: Literal["mse", "bce"] = "mse"
@@ -139,7 +140,7 @@ def _train_step(run: Run, step: int) -> dict[str, Any]:
         advantages = masked_whiten(advantages, batch.response_mask)
     with timed(times, "time/critic_update"):
         metrics = _update_critic(run, batch, values, returns)
-    if step > config.critic_warmup:
+    if step >= config.critic_warmup:  # verl: the actor updates once critic_warmup <= global step
         with timed(times, "time/actor_update"):
             metrics.update(update_actor(run, batch, data.old_logp, advantages, ref_logp=ref_logp))
     return {
@@ -176,10 +177,9 @@ def _update_critic(run: Run, batch: TokenBatch, old_values: torch.Tensor, return
     """Clipped squared error (or cross-entropy) between ``V(s_t)`` and the GAE returns, token-mean per mini-batch."""
     packed = run.config.critic_optim.packing
 
-    def loss_fn(rows: torch.Tensor, mini: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss_fn(rows: torch.Tensor, normalizer: float) -> tuple[torch.Tensor, dict[str, float]]:
         micro = batch.micro(rows, packed=packed).to(run.device)
         t = micro.width
-        normalizer = batch.response_mask[mini].sum().clamp(min=1).item()
         weight = {WEIGHT: float(micro.response_mask.sum())}  # token-mean metrics: weighted by tokens
         if run.config.critic_loss == "bce":
             targets = returns[rows, :t].to(run.device)
@@ -197,7 +197,7 @@ def _update_critic(run: Run, batch: TokenBatch, old_values: torch.Tensor, return
         )
         return loss, {**metrics, **weight}
 
-    return update_critic(run, batch.lengths, loss_fn)
+    return update_critic(run, batch.lengths, loss_fn, count=lambda rows: batch.response_mask[rows].sum().item())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,10 @@ there with verl's ReMax and a KL penalty of 0.001 inside the reward.
 No critic and one sample per prompt: each prompt is also decoded greedily, and the sampled response's
 advantage is ``A = R - R_greedy`` (:func:`~reasoning_gym.trainers.advantages.remax_advantages`). The greedy
 response only provides the baseline; it is never trained on. The advantage goes to every token of a clipped
-PPO loss with per-token ratios (eps 0.2, dual clip 3.0, token-mean); with ``--kl.coef`` and
-``--kl.in_reward``, ``beta * sum_t KL_t`` to the initial policy is subtracted from the sampled reward first.
+PPO loss with per-token ratios (eps 0.2, dual clip 3.0, token-mean). With ``--kl.coef`` and
+``--kl.in_reward`` the KL to the initial policy shapes the sampled response's token rewards, as in verl: each
+token gets ``A_t = R - beta * sum_{t' >= t} KL_t' - R_greedy`` (the KL from that token to the end); the greedy
+baseline is not shaped.
 
 One step: draw B prompts; sample one response each and decode one greedily; score both; A = R - R_greedy;
 clipped-PPO update. The loop around it is shared with every trainer
@@ -73,7 +75,7 @@ def train(config: ReMaxConfig) -> TrainResult:
 
 
 def _train_step(run: Run, step: int) -> dict[str, Any]:
-    return outcome_step(run, step, remax_advantages, n=1, baseline_fn=_greedy_rewards)
+    return outcome_step(run, step, remax_advantages, n=1, baseline_fn=_greedy_rewards, kl_to_go_in_reward=True)
 
 
 def _greedy_rewards(run: Run, step: int, prompts: list[Episode], times: dict[str, float]) -> torch.Tensor:

@@ -15,8 +15,8 @@ Cache: the fine-tuned model is saved under ``$REASONING_GYM_CACHE/sft/<hash>`` (
 and the seed; a second run with the same settings loads it at once. Under ``torchrun`` rank 0 trains and
 the other ranks wait for the cached folder.
 
-Run it on its own: ``python -m reasoning_gym.trainers.sft --sft.steps 300`` prints the folder of the
-warm-started model (the flags are those of the SPPO trainer's config).
+Run it on its own: ``rgym train sppo --sft-only --sft.steps 300`` prints the folder of the warm-started
+model (the flags are those of the trainer's config).
 """
 
 from __future__ import annotations
@@ -185,19 +185,3 @@ def _save_atomically(policy: Any, tokenizer: Any, metrics: dict[str, float], out
             raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run (or find in the cache) the warm start of an SPPO config and print its folder."""
-    from reasoning_gym.trainers.config import parse_config
-    from reasoning_gym.trainers.sppo import SPPOConfig
-
-    config = parse_config(SPPOConfig, argv, prog="python -m reasoning_gym.trainers.sft")
-    if config.sft.steps == 0:
-        raise SystemExit("--sft.steps is 0: nothing to do; give the number of SFT steps, e.g. --sft.steps 300.")
-    print(warm_start(config).path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -139,9 +139,9 @@ def _update_critic(run: Run, prompts: TokenBatch, rewards: torch.Tensor) -> dict
     """Binary cross-entropy between sigmoid(logit at the last prompt token) and the 0/1 reward."""
     packed = run.config.critic_optim.packing
 
-    def loss_fn(rows: torch.Tensor, mini: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss_fn(rows: torch.Tensor, normalizer: float) -> tuple[torch.Tensor, dict[str, float]]:
         logits = _prompt_logits(run, prompts.micro(rows, packed=packed).to(run.device))
-        return bce_value_loss(logits, rewards[rows].to(run.device), normalizer=len(mini))
+        return bce_value_loss(logits, rewards[rows].to(run.device), normalizer=normalizer)
 
     return update_critic(run, prompts.lengths, loss_fn)
 

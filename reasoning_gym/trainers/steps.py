@@ -22,9 +22,10 @@ from torch import Tensor
 from reasoning_gym.models.batching import MicroBatch, MicroPlan, TokenBatch, plan_micro_batches
 from reasoning_gym.models.logprobs import response_logprobs
 from reasoning_gym.rollout import SamplingParams, encode_prompt
+from reasoning_gym.trainers.advantages import broadcast_to_tokens, kl_to_go
 from reasoning_gym.trainers.config import OptimConfig
 from reasoning_gym.trainers.episodes import Episode, response_logprobs_of, sample_episodes, status_counts
-from reasoning_gym.trainers.losses import clipped_pg_loss, kl_penalty, masked_mean, token_kl
+from reasoning_gym.trainers.losses import clipped_pg_loss, kl_penalty, masked_mean, micro_normalizer, token_kl
 from reasoning_gym.trainers.metrics import WEIGHT, mean_metrics, speed_metrics, timed
 from reasoning_gym.trainers.optim import minibatches, optimizer_step
 
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 #: ``loss_fn(micro_rows, mini) -> (loss, metrics)`` for this rank's ``micro_rows`` of the mini-batch ``mini``.
-CriticLossFn = Callable[[Tensor, Tensor], tuple[Tensor, dict[str, float]]]
+CriticLossFn = Callable[[Tensor, float], tuple[Tensor, dict[str, float]]]
 
 
 @dataclass
@@ -247,11 +248,18 @@ def update_actor(
     kl = getattr(run.config, "kl", None)
     in_loss = ref_logp is not None and not kl.in_reward
     real = processed = 0
+
+    def count(rows: Tensor) -> float:  # what the loss averages over: tokens, or sequences
+        return batch.response_mask[rows].sum().item() if clip.agg == "token_mean" else len(rows)
+
     for mini in minibatches(len(batch), optim.mini_batch_size, epochs=optim.epochs):
-        # Normalized by the whole mini-batch, so the gradients summed over micro-batches and ranks are its own.
-        tokens = batch.response_mask[mini].sum().clamp(min=1).item()
-        normalizer = tokens if clip.agg == "token_mean" else len(mini)
-        for rows in micro_plan(run, mini, batch.lengths, optim).local(run.dist.rank):
+        plan = micro_plan(run, mini, batch.lengths, optim).local(run.dist.rank)
+        for rows in plan:
+            # Gradients summed over micro-batches and ranks give the mini-batch's mean (optim.loss_agg).
+            normalizer = micro_normalizer(
+                optim.loss_agg, mini_count=count(mini), micro_count=count(rows),
+                micro_batches=len(plan) * run.dist.world_size,
+            )  # fmt: skip
             micro = batch.micro(rows, packed=optim.packing).to(run.device)
             t, mask = micro.width, micro.response_mask
             logp = response_logprobs(run.policy, micro, temperature=run.config.rollout.temperature)
@@ -291,16 +299,25 @@ def sync_engine(run: Run) -> None:
     run.engine_stale = False
 
 
-def update_critic(run: Run, lengths: Tensor, loss_fn: CriticLossFn) -> dict[str, float]:
+def update_critic(
+    run: Run, lengths: Tensor, loss_fn: CriticLossFn, *, count: Callable[[Tensor], float] = len
+) -> dict[str, float]:
     """Train ``run.critic`` over shuffled mini-batches and epochs of rows of ``lengths`` tokens (``critic_optim``).
 
-    ``loss_fn`` computes the loss of one micro-batch, normalized by the whole mini-batch so that the summed
-    micro-batch (and rank) gradients are the mini-batch's.
+    ``loss_fn(rows, normalizer)`` computes the loss of one micro-batch as its sum divided by ``normalizer``,
+    which :func:`micro_normalizer` picks under ``critic_optim.loss_agg`` from ``count`` (what the loss averages
+    over in some rows: rows by default, or tokens), so that the summed micro-batch (and rank) gradients are the
+    mini-batch's.
     """
     optim, logs = run.config.critic_optim, []
     for mini in minibatches(len(lengths), optim.mini_batch_size, epochs=optim.epochs):
-        for rows in micro_plan(run, mini, lengths, optim).local(run.dist.rank):
-            loss, metrics = loss_fn(rows, mini)
+        plan = micro_plan(run, mini, lengths, optim).local(run.dist.rank)
+        for rows in plan:
+            normalizer = micro_normalizer(
+                optim.loss_agg, mini_count=count(mini), micro_count=count(rows),
+                micro_batches=len(plan) * run.dist.world_size,
+            )  # fmt: skip
+            loss, metrics = loss_fn(rows, normalizer)
             loss.backward()
             logs.append({WEIGHT: float(len(rows)), **metrics})  # a loss_fn may weigh by tokens instead
         norm, stepped = optimizer_step(run.critic, run.critic_opt, optim.grad_clip)
@@ -315,7 +332,13 @@ BaselineFn = Callable[["Run", int, list[Episode], dict[str, float]], Tensor]
 
 
 def outcome_step(
-    run: Run, step: int, advantage_fn: Callable[..., Tensor], *, n: int, baseline_fn: BaselineFn | None = None
+    run: Run,
+    step: int,
+    advantage_fn: Callable[..., Tensor],
+    *,
+    n: int,
+    baseline_fn: BaselineFn | None = None,
+    kl_to_go_in_reward: bool = False,
 ) -> dict[str, Any]:
     """One step of a critic-free outcome-reward trainer (GRPO, RLOO, ReMax).
 
@@ -323,6 +346,10 @@ def outcome_step(
     (``kl.in_reward``), computes one advantage per response with ``advantage_fn(rewards, group_ids,
     baseline=...)`` (group ids say which prompt a response answers; ``baseline_fn`` gives a per-prompt
     baseline, e.g. ReMax's greedy reward) and runs the clipped-PPO update.
+
+    The KL in the reward is the whole response's ``beta * sum_t KL_t`` (GRPO and RLOO, which compare whole
+    responses), or, with ``kl_to_go_in_reward``, per token: ``A_t = A - beta * sum_{t' >= t} KL_t'`` (ReMax,
+    whose returns verl sums to go over KL-shaped token rewards; the baseline is not shaped).
     """
     config, times = run.config, {}
     prompts = draw_prompts(run, config.prompts_per_step)
@@ -330,7 +357,12 @@ def outcome_step(
     ref_logp, kl = reference_kl(run, data.batch, data.old_logp, times)
     groups = torch.tensor([e.group for e in data.episodes])
     baseline = None if baseline_fn is None else baseline_fn(run, step, prompts, times)[groups]
-    advantages = advantage_fn(kl_shaped_rewards(run, data.rewards, kl), groups, baseline=baseline)
+    if kl is not None and config.kl.in_reward and kl_to_go_in_reward:
+        mask = data.batch.response_mask
+        advantages = advantage_fn(data.rewards, groups, baseline=baseline)
+        advantages = broadcast_to_tokens(advantages, mask) - config.kl.coef * kl_to_go(kl, mask)
+    else:
+        advantages = advantage_fn(kl_shaped_rewards(run, data.rewards, kl), groups, baseline=baseline)
     with timed(times, "time/actor_update"):
         actor_metrics = update_actor(run, data.batch, data.old_logp, advantages, ref_logp=ref_logp)
     extra = {} if baseline is None else {"reward/baseline_mean": baseline.mean().item()}

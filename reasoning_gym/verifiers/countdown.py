@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from reasoning_gym.verifiers.pool import Outcome, get_pool
+from reasoning_gym.verifiers.pyparse import parse_python
 from reasoning_gym.verifiers.verdict import Verdict
 
 __all__ = ["COUNTDOWN_VERIFIER_VERSION", "score_countdown", "verify_countdown_batch"]
@@ -75,7 +76,7 @@ def score_countdown(response: str, numbers: Sequence[int], target: int) -> Verdi
             return _verdict(0.0, "unparseable", expression[:80], "expression too long")
         used: list[int] = []
         try:
-            value = _evaluate(ast.parse(expression, mode="eval").body, used)
+            value = _evaluate(parse_python(expression, mode="eval").body, used)
         except (SyntaxError, ValueError, ZeroDivisionError, RecursionError, MemoryError) as exc:
             return _verdict(0.0, "unparseable", expression, f"cannot evaluate: {exc}")
         if Counter(used) != Counter(int(n) for n in numbers):

@@ -12,6 +12,7 @@ from reasoning_gym.trainers.advantages import (
     broadcast_to_tokens,
     gae_advantages,
     get_advantage_fn,
+    kl_to_go,
     masked_whiten,
     outcome_token_rewards,
 )
@@ -151,4 +152,72 @@ def test_masked_whiten_ignores_padding():
     w = masked_whiten(x, mask)
     assert w[0, 3] == 0
     assert w[0, :3].mean().item() == pytest.approx(0, abs=1e-6)
-    assert (w[0, :3] ** 2).mean().item() == pytest.approx(1, abs=1e-4)
+    # The unbiased variance, as verl: sum of squares / (n - 1) = 1.
+    assert (w[0, :3] ** 2).sum().item() / 2 == pytest.approx(1, abs=1e-4)
+
+
+# (values, mask, whitened) by hand, with the unbiased variance (n - 1 in the denominator).
+WHITEN_CASES = [
+    ([1, 2, 3, 100], [1, 1, 1, 0], [-1, 0, 1, 0]),  # mean 2, var (1 + 0 + 1) / 2 = 1
+    ([0, 4], [1, 1], [-(2**-0.5), 2**-0.5]),  # mean 2, var (4 + 4) / 1 = 8, 2 / sqrt(8)
+    ([5, 7, 9], [0, 1, 0], [0, 0, 0]),  # a single entry: zeros, where verl raises
+]
+
+
+@pytest.mark.parametrize(("values", "mask", "expected"), WHITEN_CASES)
+def test_masked_whiten_hand_computed(values, mask, expected):
+    w = masked_whiten(t(*values).view(1, -1), torch.tensor([mask]))
+    torch.testing.assert_close(w, t(*expected).view(1, -1), atol=1e-4, rtol=0)
+
+
+def _verl_gae_whitened(rewards, values, mask, gamma, lam):
+    """verl's compute_gae_advantage_return and masked_whiten (verl 0.8.0), written out as its formulas."""
+    mask = mask.float()
+    next_value = last = torch.zeros(rewards.shape[0])
+    backwards = []
+    for step in reversed(range(rewards.shape[1])):
+        delta = rewards[:, step] + gamma * next_value - values[:, step]
+        new_last = delta + gamma * lam * last
+        next_value = values[:, step] * mask[:, step] + (1 - mask[:, step]) * next_value
+        last = new_last * mask[:, step] + (1 - mask[:, step]) * last
+        backwards.append(last)
+    adv = torch.stack(backwards[::-1], dim=1)
+    n = mask.sum()
+    mean = (adv * mask).sum() / (n + 1e-8)
+    var = ((adv - mean) ** 2 * mask).sum() / (n + 1e-8) * n / (n - 1)
+    return (adv - mean) * torch.rsqrt(var + 1e-8)
+
+
+@pytest.mark.parametrize(("seed", "gamma", "lam"), [(0, 1.0, 1.0), (1, 1.0, 0.95), (2, 0.99, 0.9)])
+def test_whitened_gae_equals_verls_formula(seed, gamma, lam):
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([7, 3, 1, 5])
+    mask = (torch.arange(7)[None] < lengths[:, None]).long()
+    values = torch.rand(4, 7, generator=g)
+    rewards = outcome_token_rewards((torch.rand(4, generator=g) > 0.5).float(), mask)
+    adv, _ = gae_advantages(rewards, values, mask, gamma=gamma, lam=lam)
+    ours = masked_whiten(adv, mask)
+    reference = _verl_gae_whitened(rewards, values, mask, gamma, lam)
+    torch.testing.assert_close(ours[mask.bool()], reference[mask.bool()], atol=1e-6, rtol=0)
+
+
+def test_kl_to_go_hand_computed():
+    kl = t(0.1, 0.2, 0.3, 9.0, -0.2, 0.4, 9.0, 9.0).view(2, 4)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    expected = t(0.6, 0.5, 0.3, 0.0, 0.2, 0.4, 0.0, 0.0).view(2, 4)
+    torch.testing.assert_close(kl_to_go(kl, mask), expected, atol=1e-6, rtol=0)
+
+
+def test_remax_with_kl_in_reward_matches_verls_reward_to_go():
+    # verl: token rewards = R on the last token - beta * KL_t; returns summed to go; A_t = return_t - baseline.
+    kl = t(0.1, 0.2, 0.3, 0.4, -0.1, 0.0).view(2, 3)
+    mask = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    rewards, greedy, beta = t(1.0, 0.0), t(0.0, 1.0), 0.5
+    ours = broadcast_to_tokens(get_advantage_fn("remax")(rewards, ids(0, 1), baseline=greedy), mask)
+    ours = ours - beta * kl_to_go(kl, mask)
+    # by hand: row 0 = 1 - 0.5 * [0.6, 0.5, 0.3]; row 1 = 0 - 1 - 0.5 * [0.3, -0.1] on its two tokens
+    expected = t(0.7, 0.75, 0.85, -1.15, -0.95, 0.0).view(2, 3)
+    torch.testing.assert_close(ours, expected, atol=1e-6, rtol=0)
+    shaped = outcome_token_rewards(rewards, mask) - beta * kl * mask
+    verl = shaped.flip(-1).cumsum(-1).flip(-1) - greedy[:, None] * mask
+    torch.testing.assert_close(ours, verl, atol=1e-6, rtol=0)

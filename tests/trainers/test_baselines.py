@@ -78,13 +78,16 @@ def test_ppo_with_a_bce_critic_trains_it_and_keeps_values_in_0_1(tmp_path):
         assert not torch.equal(value, after[key]), f"Critic parameter {key} has not changed."
 
 
-def test_ppo_critic_warmup_leaves_the_policy_alone(tmp_path):
-    config = make_config("ppo", tmp_path, critic_warmup=2)
+@pytest.mark.parametrize(("warmup", "actor_steps"), [(3, []), (2, [2])])
+def test_ppo_critic_warmup_counts_steps_as_verl_does(tmp_path, warmup, actor_steps):
+    # verl updates the actor once critic_warmup <= the 1-based step: warm-up 2 leaves one critic-only step.
+    config = make_config("ppo", tmp_path, critic_warmup=warmup)
     before = load_policy(config.policy)[0].state_dict()
     result = get_trainer("ppo").train(config)
-    assert all("loss/policy" not in m and "loss/value" in m for m in result.history)
+    assert all("loss/value" in m for m in result.history)
+    assert [m["step"] for m in result.history if "loss/policy" in m] == actor_steps
     after = load_file(tmp_path / "ppo" / "checkpoint-2" / "policy" / "model.safetensors")
-    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(torch.equal(before[k], after[k]) for k in before) == (not actor_steps)
 
 
 def test_ppo_rejects_a_critic_with_another_tokenizer(tmp_path):
@@ -153,3 +156,44 @@ def test_kl_in_the_reward_subtracts_beta_times_the_summed_token_kl():
     run.config.kl = KLConfig(coef=0.5, in_reward=False)  # a loss term instead: rewards untouched
     assert torch.equal(kl_shaped_rewards(run, rewards, kl), rewards)
     assert torch.equal(kl_shaped_rewards(run, rewards, None), rewards)
+
+
+@pytest.mark.parametrize("name", ["remax", "rloo"])
+def test_kl_in_the_reward_is_summed_to_go_per_token_for_remax_and_whole_for_rloo(name, tmp_path, monkeypatch):
+    import importlib
+
+    from reasoning_gym.trainers import steps
+    from reasoning_gym.trainers.advantages import broadcast_to_tokens, kl_to_go
+
+    module, seen = importlib.import_module(f"reasoning_gym.trainers.{name}"), {}
+    estimator, real_kl, real_update = getattr(module, f"{name}_advantages"), steps.reference_kl, steps.update_actor
+
+    def spy_estimator(rewards, groups, **kwargs):
+        seen["rewards"], seen["sequence_adv"] = rewards, estimator(rewards, groups, **kwargs)
+        return seen["sequence_adv"]
+
+    def spy_kl(*args, **kwargs):
+        out = real_kl(*args, **kwargs)
+        seen["kl"] = out[1]
+        return out
+
+    def spy_update(run, batch, old_logp, advantages, **kwargs):
+        seen["adv"], seen["mask"] = advantages, batch.response_mask
+        return real_update(run, batch, old_logp, advantages, **kwargs)
+
+    monkeypatch.setattr(module, f"{name}_advantages", spy_estimator)
+    monkeypatch.setattr(steps, "reference_kl", spy_kl)
+    monkeypatch.setattr(steps, "update_actor", spy_update)
+    beta = 0.5
+    get_trainer(name).train(make_config(name, tmp_path, kl=KLConfig(coef=beta, in_reward=True, estimator="k1")))
+    # Step 2 (the last one recorded): the policy has moved, so the sampled tokens' KL to the reference is not 0.
+    kl, mask, adv = seen["kl"], seen["mask"], seen["adv"]
+    assert (kl * mask).abs().sum() > 0
+    if name == "remax":  # verl: A_t = R - beta * sum_{t' >= t} KL_t' - R_greedy, the rewards unshaped
+        assert set(seen["rewards"].tolist()) <= {0.0, 1.0}
+        expected = broadcast_to_tokens(seen["sequence_adv"], mask) - beta * kl_to_go(kl, mask)
+        torch.testing.assert_close(adv, expected, atol=1e-6, rtol=0)
+    else:  # one advantage per response, from R - beta * sum_t KL_t
+        assert adv.dim() == 1
+        raw = seen["rewards"] + beta * (kl * mask).sum(-1)
+        torch.testing.assert_close(raw, raw.round(), atol=1e-5, rtol=0)

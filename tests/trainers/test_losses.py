@@ -14,6 +14,7 @@ from reasoning_gym.trainers.losses import (
     get_kl_estimator,
     get_policy_loss,
     kl_penalty,
+    micro_normalizer,
     token_bce_value_loss,
     value_loss,
 )
@@ -92,6 +93,41 @@ def test_normalizer_makes_micro_batches_sum_to_the_token_mean():
         for s in (slice(0, 1), slice(1, 4))
     ]
     assert (parts[0] + parts[1]).item() == pytest.approx(full.item(), abs=1e-6)
+
+
+# (mode, mini-batch count, micro-batch count, micro-batches over all ranks) -> normalizer, by hand.
+NORMALIZER_CASES = [
+    ("exact", 40, 10, 4, 40.0),
+    ("verl", 40, 10, 4, 40.0),  # equal micro-batches: the two agree
+    ("verl", 40, 4, 2, 8.0),
+    ("exact", 0, 0, 1, 1.0),  # an empty mini-batch never divides by zero
+    ("verl", 0, 0, 3, 3.0),
+]
+
+
+@pytest.mark.parametrize(("mode", "mini", "micro", "parts", "expected"), NORMALIZER_CASES)
+def test_micro_normalizer_hand_computed(mode, mini, micro, parts, expected):
+    assert micro_normalizer(mode, mini_count=mini, micro_count=micro, micro_batches=parts) == expected
+
+
+def test_micro_normalizer_rejects_unknown_modes():
+    with pytest.raises(ValueError, match="Unknown loss_agg 'mean'; use 'exact' or 'verl'"):
+        micro_normalizer("mean", mini_count=1, micro_count=1, micro_batches=1)
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("exact", -(2 + 3) / 4), ("verl", (-2 + -1) / 2)])
+def test_loss_agg_over_uneven_micro_batches_hand_computed(mode, expected):
+    # Ratio 1 everywhere, so each token's loss is -A. Micro-batch 1: one token, A = 2; micro-batch 2: three
+    # tokens, A = 1. exact: the token-mean of all four tokens; verl: the mean of the two micro-batch means.
+    micros = [
+        (torch.full((1, 1), -1.0), row(2.0), torch.ones(1, 1)),
+        (torch.full((1, 3), -1.0), row(1.0), torch.ones(1, 3)),
+    ]
+    total = 0.0
+    for logp, adv, mask in micros:
+        normalizer = micro_normalizer(mode, mini_count=4, micro_count=mask.sum().item(), micro_batches=2)
+        total += clipped_pg_loss(logp, logp.clone(), adv, mask, normalizer=normalizer)[0].item()
+    assert total == pytest.approx(expected)
 
 
 def test_aggregation_modes():

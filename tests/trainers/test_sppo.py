@@ -1,5 +1,6 @@
 """SPPO end to end on CPU: tiny policy, tiny critic of another family, rg envs and a plain Gymnasium env."""
 
+import dataclasses
 import json
 import math
 import string
@@ -91,6 +92,28 @@ def test_sppo_trains_policy_and_a_critic_of_another_family(tmp_path, models):
     after = dict(critic_after.named_parameters())
     for name, before in critic_before.named_parameters():
         assert not torch.equal(before, after[name]), f"Critic parameter {name} has not changed."
+
+
+def test_verl_loss_aggregation_differs_from_exact_only_where_micro_batch_counts_differ(tmp_path, models):
+    # One step from the same seed samples the same batch. The actor cuts its 4 responses into micro-batches of
+    # 3 and 1, so verl's mean of micro-batch token-means weighs tokens unlike the exact token-mean: the policies
+    # differ. The critic's micro-batches hold 2 prompts each, so its two modes give the same weights.
+    weights = {}
+    for mode in ("exact", "verl"):
+        config = tiny_config(tmp_path / mode, models, run=RunConfig(output_dir=str(tmp_path / mode), steps=1))
+        actor = OptimConfig(lr=1e-3, mini_batch_size=4, micro_batch_size=3, loss_agg=mode)
+        critic = OptimConfig(lr=1e-3, mini_batch_size=4, micro_batch_size=2, loss_agg=mode)
+        result = train(dataclasses.replace(config, actor_optim=actor, critic_optim=critic))
+        assert all(math.isfinite(m["loss/policy"]) and math.isfinite(m["loss/critic"]) for m in result.history)
+        final = tmp_path / mode / "checkpoint-1"
+        weights[mode] = (
+            load_file(final / "policy" / "model.safetensors"),
+            dict(Critic.from_pretrained(str(final / "critic")).named_parameters()),
+        )
+    (policy_exact, critic_exact), (policy_verl, critic_verl) = weights["exact"], weights["verl"]
+    assert any(not torch.equal(policy_exact[k], policy_verl[k]) for k in policy_exact)
+    for name, value in critic_exact.items():
+        torch.testing.assert_close(value, critic_verl[name], atol=1e-6, rtol=0)
 
 
 def test_sppo_works_with_a_plain_gymnasium_env(tmp_path, models):

@@ -14,9 +14,9 @@ import ast
 import builtins
 import dataclasses
 import functools
-import warnings
 from collections.abc import Sequence
 
+from ..pyparse import parse_python
 from .evaluate import PLACEHOLDER, SAFE_MODULES, supported
 from .plan import (
     STDLIB_MODULES,
@@ -35,9 +35,7 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 
 def _parse(source: str, what: str) -> ast.Module:
     try:
-        with warnings.catch_warnings():  # test data often holds regexes with invalid escapes
-            warnings.simplefilter("ignore")
-            return ast.parse(source)
+        return parse_python(source, quiet=True)  # test data often holds regexes with invalid escapes
     except SyntaxError as exc:
         raise ValueError(f"{what} is not valid Python ({exc.msg}, line {exc.lineno}); fix the task data") from None
 

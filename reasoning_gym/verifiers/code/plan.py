@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 import functools
 import sys
-import warnings
 from dataclasses import dataclass, field
+
+from ..pyparse import compile_quietly, parse_python
 
 #: Standard-library modules a test may use without importing them (MBPP tests lean on the solution's imports).
 STDLIB_MODULES = frozenset(getattr(sys, "stdlib_module_names", ()))
@@ -113,7 +114,7 @@ def with_imports(sources: list[str], setup_tree: ast.Module, setup: str, names: 
     used: set[str] = set(names)
     for src in sources:
         if src:
-            used |= free_names(ast.parse(src))
+            used |= free_names(parse_python(src))
     missing = sorted((used & STDLIB_MODULES) - bound_names(setup_tree))
     prefix = "".join(f"import {name}\n" for name in missing)
     return prefix + setup
@@ -122,11 +123,9 @@ def with_imports(sources: list[str], setup_tree: ast.Module, setup: str, names: 
 def compile_trusted(setup: str, probes: list[str]) -> dict | None:
     """Setup and probes compiled here, as code objects (``None`` if something does not compile)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return {
-                "setup": compile(setup, "<setup>", "exec", dont_inherit=True),
-                "probes": [compile(p, "<test>", "eval", dont_inherit=True) for p in probes],
-            }
+        return {
+            "setup": compile_quietly(setup, "<setup>", "exec"),
+            "probes": [compile_quietly(p, "<test>", "eval") for p in probes],
+        }
     except (SyntaxError, ValueError):
         return None

@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reasoning_gym.verifiers.math_answer.exact import constant_expr, exactly_equal, has_float, rationalize
+from reasoning_gym.verifiers.math_answer.exact import (
+    constant_expr,
+    exactly_equal,
+    has_float,
+    numeric_value,
+    rationalize,
+)
 from reasoning_gym.verifiers.math_answer.normalize import (
     EMPTY,
     braces_balanced,
     clean,
-    is_thousands,
     is_wordy,
     squash,
     word_key,
@@ -23,10 +28,10 @@ from reasoning_gym.verifiers.math_answer.normalize import (
 )
 from reasoning_gym.verifiers.math_answer.numbers import Num, numbers_equal, parse_number
 from reasoning_gym.verifiers.math_answer.relations import RELATION, relation_to_set
-from reasoning_gym.verifiers.math_answer.structure import Shape, analyze, has_connective, split_top, wrapping
+from reasoning_gym.verifiers.math_answer.splitting import is_thousands, split_top
+from reasoning_gym.verifiers.math_answer.structure import Shape, analyze, has_connective, wrapping
 from reasoning_gym.verifiers.math_answer.symbolic import (
     MAX_SYMPY_CHARS,
-    numeric_value,
     refusal_reason,
     sympy_equal,
     to_sympy,

@@ -13,9 +13,12 @@ rationals before the comparison. Only when the gold itself contains a decimal is
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["compare_constants", "constant_expr", "exactly_equal", "has_float", "rationalize"]
+from reasoning_gym.verifiers.math_answer.numbers import Num, numbers_equal
+
+__all__ = ["compare_constants", "constant_expr", "exactly_equal", "has_float", "numeric_value", "rationalize"]
 
 #: Significant digits of the difference that are certified before calling it nonzero.
 _DIGITS = 30
@@ -95,12 +98,30 @@ def compare_constants(pred: Any, gold: Any) -> bool | None:
     A gold with a decimal in it is a rounded value: the answer is evaluated and compared with the tolerance of
     :func:`numbers.numbers_equal`. Any other gold is exact, and so is the comparison.
     """
-    from reasoning_gym.verifiers.math_answer.numbers import numbers_equal
-    from reasoning_gym.verifiers.math_answer.symbolic import numeric_value
-
     if not (constant_expr(pred) and constant_expr(gold)):
         return None
     if has_float(gold):
         pred_value, gold_value = numeric_value(pred), numeric_value(gold)
         return None if pred_value is None or gold_value is None else numbers_equal(pred_value, gold_value)
     return exactly_equal(rationalize(pred), gold)
+
+
+def numeric_value(expr: Any) -> Num | None:
+    """Evaluate a variable-free real sympy expression to a :class:`Num` (``None`` for anything else).
+
+    The value is exact for rationals; otherwise it is a 40-digit evaluation marked ``fuzzy``.
+    """
+    from sympy import Expr, Float, Rational
+
+    if not isinstance(expr, Expr) or expr.free_symbols:
+        return None
+    if isinstance(expr, Rational):
+        return Num(Fraction(int(expr.p), int(expr.q)))
+    try:
+        value = expr.evalf(40)
+    except Exception:  # poles, recursion on junk: not a usable number
+        return None
+    if not isinstance(value, Float) or not value.is_finite:
+        return None
+    approximate = bool(expr.atoms(Float))
+    return Num(Fraction(str(value)), approximate=approximate, fuzzy=True)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 
-from reasoning_gym.verifiers.math_answer.normalize import is_thousands
-from reasoning_gym.verifiers.math_answer.structure import split_top
+from reasoning_gym.verifiers.math_answer.splitting import is_thousands, split_top
 
 __all__ = ["post_clean", "pre_clean", "solution_groups"]
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from reasoning_gym.verifiers.math_answer.forms import post_clean, pre_clean
 from reasoning_gym.verifiers.math_answer.words import is_wordy, word_key, words_to_number
 
 __all__ = [
     "EMPTY",
     "braces_balanced",
     "clean",
-    "drop_thousands",
-    "is_thousands",
     "is_wordy",
     "matching_brace",
     "squash",
@@ -268,8 +267,6 @@ def clean(answer: str, strip_assignment: bool = True) -> str:
     Returns:
         The cleaned answer (never ``None``; may be empty).
     """
-    from reasoning_gym.verifiers.math_answer.forms import post_clean, pre_clean  # forms reads this module
-
     s = pre_clean(answer)
     for bad, good in _UNICODE.items():
         if bad in s:
@@ -299,16 +296,3 @@ def clean(answer: str, strip_assignment: bool = True) -> str:
 def squash(s: str) -> str:
     """Equality key: drop every space that does not separate two letters (``2 x`` == ``2x``)."""
     return re.sub(r"(?<![a-zA-Z])\s+|\s+(?![a-zA-Z])", "", s)
-
-
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?")
-
-
-def is_thousands(s: str) -> bool:
-    """Whether a squashed string looks like ``1,000`` / ``11,111,100.5`` (a single grouped number)."""
-    return _THOUSANDS.fullmatch(s) is not None
-
-
-def drop_thousands(s: str) -> str:
-    """Remove the thousands separators of a string accepted by :func:`is_thousands`."""
-    return s.replace(",", "")

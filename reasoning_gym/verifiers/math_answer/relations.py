@@ -172,7 +172,7 @@ def relation_to_set(s: str) -> str | None:
     Returns:
         ``(a,b)``-style intervals joined by ``\\cup``, or ``None``.
     """
-    from reasoning_gym.verifiers.math_answer.structure import split_top
+    from reasoning_gym.verifiers.math_answer.splitting import split_top
 
     m = _SET_MINUS.fullmatch(s)
     if m:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reasoning_gym.verifiers.math_answer.normalize import drop_thousands, is_thousands, is_wordy, squash
+from reasoning_gym.verifiers.math_answer.forms import solution_groups
+from reasoning_gym.verifiers.math_answer.normalize import is_wordy, squash
+from reasoning_gym.verifiers.math_answer.splitting import CLOSE, OPEN, drop_thousands, is_thousands, split_top
 
-_OPEN = "([{"
-_CLOSE = ")]}"
 _MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.DOTALL)
 #: ``\left[\begin{array}{cc} ... \end{array}\right]``: an array in brackets is a matrix too.
 _BRACKETED_ARRAY = re.compile(r"[\[(]\s*(\\begin\{array\}.*\\end\{array\})\s*[\])]", re.DOTALL)
@@ -42,37 +42,6 @@ class Shape:
         return self.kind in {"tuple", "matrix"}
 
 
-def split_top(s: str, sep: str = ",") -> list[str]:
-    """Split ``s`` on ``sep`` where it is not nested inside any bracket (``\\{``/``\\}`` included).
-
-    ``sep`` is either a single character or a LaTeX token such as ``\\cup`` or ``\\\\``.
-    """
-    parts: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if depth == 0 and s.startswith(sep, i) and (len(sep) == 1 or not s[i + len(sep) : i + len(sep) + 1].isalpha()):
-            parts.append(s[start:i])
-            i += len(sep)
-            start = i
-            continue
-        if c == "\\":
-            nxt = s[i + 1 : i + 2]
-            depth += (nxt == "{") - (nxt == "}")
-            i += 2
-            continue
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-        i += 1
-    parts.append(s[start:])
-    return [p.strip() for p in parts]
-
-
 def wrapping(s: str) -> str:
     """Return the bracket pair that wraps all of ``s`` (``"()"``, ``"[)"``, ``"{}"`` for ``\\{..\\}``)."""
     if s.startswith("\\{") and s.endswith("\\}") and len(s) >= 4:
@@ -86,7 +55,7 @@ def wrapping(s: str) -> str:
         if c == "\\":
             i += 2
             continue
-        depth += (c in _OPEN) - (c in _CLOSE)
+        depth += (c in OPEN) - (c in CLOSE)
         if depth == 0 and i < len(s) - 1:
             return ""
         i += 1
@@ -144,8 +113,6 @@ def analyze(s: str, single_other: bool = True) -> Shape:
         return matrix
     if not is_wordy(s):
         if ";" in s:
-            from reasoning_gym.verifiers.math_answer.forms import solution_groups
-
             s = solution_groups(s) or s
         s = _CONNECTIVE.sub(", ", s)
     if single_other and is_thousands(squash(s)):

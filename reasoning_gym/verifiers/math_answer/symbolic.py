@@ -9,11 +9,11 @@ threads and redundant, because the caller enforces a hard deadline from outside 
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from reasoning_gym.verifiers.math_answer.numbers import MAX_DIGITS, Num
+from reasoning_gym.verifiers.math_answer.exact import compare_constants
+from reasoning_gym.verifiers.math_answer.numbers import MAX_DIGITS
 
 #: Strings longer than this are never handed to sympy (compared as normalised strings only). Real golds
 #: are far shorter (the longest in MATH/Minerva/DAPO is 210 characters); latex2sympy needs about a
@@ -171,27 +171,6 @@ def _imaginary_unit(expr: Any) -> Any:
         return expr
 
 
-def numeric_value(expr: Any) -> Num | None:
-    """Evaluate a variable-free real sympy expression to a :class:`Num` (``None`` for anything else).
-
-    The value is exact for rationals; otherwise it is a 40-digit evaluation marked ``fuzzy``.
-    """
-    from sympy import Expr, Float, Rational
-
-    if not isinstance(expr, Expr) or expr.free_symbols:
-        return None
-    if isinstance(expr, Rational):
-        return Num(Fraction(int(expr.p), int(expr.q)))
-    try:
-        value = expr.evalf(40)
-    except Exception:  # poles, recursion on junk: not a usable number
-        return None
-    if not isinstance(value, Float) or not value.is_finite:
-        return None
-    approximate = bool(expr.atoms(Float))
-    return Num(Fraction(str(value)), approximate=approximate, fuzzy=True)
-
-
 def sympy_equal(pred: str, gold: str) -> bool | None:
     """Compare two cleaned answers symbolically with math-verify.
 
@@ -204,7 +183,6 @@ def sympy_equal(pred: str, gold: str) -> bool | None:
     """
     from math_verify import verify
 
-    from reasoning_gym.verifiers.math_answer.exact import compare_constants
     from reasoning_gym.verifiers.math_answer.probes import probably_different
 
     pred_expr = to_sympy(pred)
