@@ -34,6 +34,11 @@ EXPECTED = {
         ["tail_effect_relative.png", "tail_effect_absolute.png", "tail_effect_auc.png"],
         ["seed 0"],
     ),
+    "regimes.py": (
+        "regimes.md",
+        ["regimes_heatmap.png", "regimes_wallclock.png", "regimes_samples.png"],
+        ["4 prompts, lr 1e-04", "SPPO (N=1)", "GRPO (N=8)", "RLOO (N=5)"],
+    ),
     "smollm2_sppo.py": (
         "smollm2_sppo.md",
         ["smollm2_sppo_reward.png"],
