@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from reasoning_gym.errors import ConfigError
 from reasoning_gym.models.batching import TokenBatch
 from reasoning_gym.models.loading import load_policy, resolve_model_path
 from reasoning_gym.models.logprobs import response_logprobs
-from reasoning_gym.models.tiny import _default_cache
+from reasoning_gym.models.tiny import _default_cache, build_folder_atomically
 from reasoning_gym.rollout import encode_prompt
 from reasoning_gym.trainers.config import ModelConfig, OptimConfig
 from reasoning_gym.trainers.episodes import Episode, make_env, make_source
@@ -171,17 +170,11 @@ def _sft_step(policy: Any, optimizer: Any, tokenizer: Any, examples: list, devic
 
 
 def _save_atomically(policy: Any, tokenizer: Any, metrics: dict[str, float], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    def write(tmp: Path) -> None:
         policy.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "sft.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        if out.exists():  # an uncached run's own folder, retrained
-            shutil.rmtree(out)
-        os.rename(tmp, out)
-    except OSError:
-        if not (out / "config.json").exists():  # not a lost race with another process: a real error
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    if out.exists():  # an uncached run's own folder, retrained
+        shutil.rmtree(out)
+    build_folder_atomically(out, write)
