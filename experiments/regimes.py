@@ -32,6 +32,7 @@ Run::
 
     python experiments/regimes.py --jobs 2     # 3x2 cells x 3 seeds, 39 runs: about 65 min on 2 idle cores
     python experiments/regimes.py --quick --out /tmp/regimes   # smoke test: one cell, 1-step runs, < 90 s
+    python experiments/regimes.py --jobs 2 --prompts 64 --budget-scale 3 --out /tmp/long   # one row, 3x longer
 
 With ``--jobs 2`` two runs train at once, one torch thread each. The duration includes the three SFT warm
 starts (about 1 min each), which are built first, one at a time.
@@ -82,14 +83,20 @@ STEP_COST = {"sppo": (0.03, 0.0196), "grpo": (0.0, 0.0139), "rloo": (0.0, 0.0145
 EVALS_PER_RUN = 10
 
 
-def grid(quick: bool) -> list[Cell]:
-    """The cells, prompts-major; quick mode is one 4-prompt cell with all three methods."""
+def grid(quick: bool, prompts: Sequence[int] = PROMPTS, budget_scale: float = 1.0) -> list[Cell]:
+    """The cells, prompts-major; quick mode is one 4-prompt cell with all three methods.
+
+    ``prompts`` keeps only those rows of the grid, and ``budget_scale`` multiplies their budgets (runs with a
+    longer budget are other jobs: they train more steps in their own folders).
+    """
     if quick:
         return [
             Cell(QUICK_BASE.prompts_per_step, LRS[0], step_seconds(GRPO, QUICK_BASE.prompts_per_step), (*METHODS, RLOO))
         ]
     return [
-        Cell(p, lr, BUDGET_S[p], METHODS + ((RLOO,) if (p, lr) == RLOO_CELL else ())) for p in PROMPTS for lr in LRS
+        Cell(p, lr, BUDGET_S[p] * budget_scale, METHODS + ((RLOO,) if (p, lr) == RLOO_CELL else ()))
+        for p in prompts
+        for lr in LRS
     ]
 
 
@@ -229,10 +236,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="train nothing: report the finished runs, per cell only the seeds whose every method finished",
     )
+    parser.add_argument(
+        "--prompts", type=int, nargs="+", choices=PROMPTS, default=list(PROMPTS),
+        help="rows of the grid to run (default: all)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--budget-scale", type=float, default=1.0,
+        help="multiply every cell's training budget, e.g. 3 to see GRPO flatten (default: 1)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.budget_scale <= 0:
+        parser.error(f"--budget-scale must be positive, got {args.budget_scale}")
     out, work = resolve_dirs(args, "regimes")
     base = QUICK_BASE if args.quick else BASE
-    cells = grid(args.quick)
+    cells = grid(args.quick, args.prompts, args.budget_scale)
     # Seed-major order: if the run is stopped early, the seeds that finished cover the whole grid.
     jobs = [job for seed in args.seeds for cell in cells for job in cell_jobs(cell, base, [seed])]
     if args.report_only:
@@ -243,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     by_job = dict(zip((id(j) for j in jobs), results))
     summaries = [summarise(cell, [by_job[id(j)] for j in jobs if _in_cell(j, cell)]) for cell in cells]
     summaries = [s for s in summaries if s is not None]
+    if not summaries:
+        parser.error(f"no cell has a finished seed in {work}; run it without --report-only first")
     path, table, pngs = report(args, base, summaries, out, (time.perf_counter() - start) / 3600)
     finish(path, table, pngs)
     return 0
