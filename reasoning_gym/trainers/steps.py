@@ -39,6 +39,7 @@ __all__ = [
     "forward_rows",
     "generation",
     "kl_shaped_rewards",
+    "micro_normalizers",
     "micro_plan",
     "outcome_step",
     "own_weights",
@@ -52,7 +53,8 @@ __all__ = [
     "update_critic",
 ]
 
-#: ``loss_fn(micro_rows, mini) -> (loss, metrics)`` for this rank's ``micro_rows`` of the mini-batch ``mini``.
+#: ``loss_fn(micro_rows, normalizer) -> (loss, metrics)``: the loss of this rank's ``micro_rows``, summed and
+#: divided by ``normalizer`` (see :func:`micro_normalizers`).
 CriticLossFn = Callable[[Tensor, float], tuple[Tensor, dict[str, float]]]
 
 
@@ -174,6 +176,22 @@ def micro_plan(run: Run, rows: Tensor, lengths: Tensor, optim: OptimConfig) -> M
     )  # fmt: skip
 
 
+def micro_normalizers(
+    run: Run, optim: OptimConfig, mini: Tensor, plan: list[Tensor], count: Callable[[Tensor], float]
+) -> list[float]:
+    """The loss denominator of each of this rank's micro-batches ``plan`` of the mini-batch ``mini``.
+
+    ``count(rows)`` is what the loss averages over in ``rows`` (tokens or sequences); ``optim.loss_agg`` picks
+    how micro-batch losses add up (:func:`micro_normalizer`), so that the gradients summed over micro-batches
+    and ranks are the mini-batch's.
+    """
+    mini_count, parts = count(mini), len(plan) * run.dist.world_size
+    return [
+        micro_normalizer(optim.loss_agg, mini_count=mini_count, micro_count=count(rows), micro_batches=parts)
+        for rows in plan
+    ]
+
+
 @torch.no_grad()
 def forward_rows(
     run: Run, batch: TokenBatch, optim: OptimConfig, fn: Callable[[MicroBatch], Tensor], *, width: int | None = None
@@ -254,12 +272,7 @@ def update_actor(
 
     for mini in minibatches(len(batch), optim.mini_batch_size, epochs=optim.epochs):
         plan = micro_plan(run, mini, batch.lengths, optim).local(run.dist.rank)
-        for rows in plan:
-            # Gradients summed over micro-batches and ranks give the mini-batch's mean (optim.loss_agg).
-            normalizer = micro_normalizer(
-                optim.loss_agg, mini_count=count(mini), micro_count=count(rows),
-                micro_batches=len(plan) * run.dist.world_size,
-            )  # fmt: skip
+        for rows, normalizer in zip(plan, micro_normalizers(run, optim, mini, plan, count)):
             micro = batch.micro(rows, packed=optim.packing).to(run.device)
             t, mask = micro.width, micro.response_mask
             logp = response_logprobs(run.policy, micro, temperature=run.config.rollout.temperature)
@@ -312,11 +325,7 @@ def update_critic(
     optim, logs = run.config.critic_optim, []
     for mini in minibatches(len(lengths), optim.mini_batch_size, epochs=optim.epochs):
         plan = micro_plan(run, mini, lengths, optim).local(run.dist.rank)
-        for rows in plan:
-            normalizer = micro_normalizer(
-                optim.loss_agg, mini_count=count(mini), micro_count=count(rows),
-                micro_batches=len(plan) * run.dist.world_size,
-            )  # fmt: skip
+        for rows, normalizer in zip(plan, micro_normalizers(run, optim, mini, plan, count)):
             loss, metrics = loss_fn(rows, normalizer)
             loss.backward()
             logs.append({WEIGHT: float(len(rows)), **metrics})  # a loss_fn may weigh by tokens instead
